@@ -1,0 +1,45 @@
+import { z } from 'zod';
+
+// Every setting Orrery reads from the environment, with its default, in one place.
+// Read once at start-up by the entry points; a bad value stops the process with a message naming it.
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+
+const schema = z.object({
+  PORT: port.default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  /** Unset: one process, in-memory broker, API + worker together. Set: API node only, joined by Redis. */
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    .optional(),
+  /** Prefix of every Redis key and channel, so several deployments or tests can share one server. */
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]*$/, 'may hold only letters, digits, ":", "_" and "-"').default('orrery:'),
+  /** Worker tick period in milliseconds, aligned to the wall clock. */
+  TICK_MS: positiveInt.min(100).default(1000),
+  /** How long the history of each location is kept for resuming clients. */
+  HISTORY_SECONDS: positiveInt.default(300),
+  HEARTBEAT_MS: positiveInt.default(15_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof schema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Validates `env` (the process environment by default); empty strings count as unset. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const key = String(i.path[0]);
+      return `  ${key}=${JSON.stringify(env[key])}: ${i.message}`;
+    });
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
