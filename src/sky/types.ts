@@ -58,4 +58,6 @@ export interface Snapshot {
   /** the tick's instant, ISO-8601 UTC */
   time: string;
   bodies: BodyPosition[];
+  /** epoch ms at which the worker published this snapshot (for publish-to-receive latency) */
+  publishedAt: number;
 }
