@@ -1,22 +1,94 @@
-import { Hono } from 'hono';
+import { fileURLToPath } from 'node:url';
+import { serveStatic } from '@hono/node-server/serve-static';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { InvalidInputError, quote } from '../sky/observer.ts';
 import { HttpError } from './errors.ts';
+import { mountHealth } from './health.ts';
+import { mountLocations } from './locations.ts';
+import { mountOpenApiDocument } from './openapi.ts';
+import { mountPlanets } from './planets.ts';
 
 // createApp(deps): every route, the error handler and the 404; no listen().
-// SKELETON: the on-demand routes and the stream route are mounted here by their own modules.
 
 export interface AppDeps {
   /** Whether the broker is connected (for /readyz); the embedded memory broker is always ready. */
   ready?: () => boolean;
+  /** Where unexpected errors (the 500s) are reported; a pino logger fits. Default: stderr. */
+  logger?: { error(obj: object, msg?: string): void };
+  /** Directory served at `/`; default: the repository's web/. */
+  webRoot?: string;
 }
 
-export function createApp(deps: AppDeps = {}): Hono {
-  void deps;
-  const app = new Hono();
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.notFound((c) => c.json({ error: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` }, 404));
+const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
+
+const consoleLogger: NonNullable<AppDeps['logger']> = {
+  error: (obj, msg) => console.error(msg ?? 'error', obj),
+};
+
+const errorJson = (c: Context, status: ContentfulStatusCode, error: string, message: string): Response =>
+  c.json({ error, message }, status);
+
+const CODE_BY_STATUS: Record<number, string> = {
+  400: 'invalid_body',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+};
+
+export function createApp(deps: AppDeps = {}): OpenAPIHono {
+  const app = new OpenAPIHono();
+  const logger = deps.logger ?? consoleLogger;
+
+  mountHealth(app, deps.ready);
+  mountPlanets(app);
+  mountLocations(app);
+  // The stream routes mount here (before the method table below, so they get 405s and OPTIONS too).
+  mountOpenApiDocument(app, {
+    title: 'Orrery',
+    version: '0.1.0',
+    description: 'Where the Sun, the Moon and the planets stand in your sky: on demand, and live as Server-Sent Events.',
+  });
+  answerOtherMethods(app);
+
+  app.get('/*', serveStatic({ root: deps.webRoot ?? DEFAULT_WEB_ROOT }));
+
+  app.notFound((c) => errorJson(c, 404, 'not_found', `no route or file for ${c.req.method} ${quote(c.req.path)}`));
   app.onError((err, c) => {
-    if (err instanceof HttpError) return c.json({ error: err.code, message: err.message }, err.status);
-    return c.json({ error: 'internal', message: 'internal error' }, 500);
+    if (err instanceof HttpError) return errorJson(c, err.status, err.code, err.message);
+    if (err instanceof InvalidInputError) return errorJson(c, 400, 'invalid_parameter', err.message);
+    if (err instanceof HTTPException && err.status < 500) {
+      return errorJson(c, err.status, CODE_BY_STATUS[err.status] ?? 'bad_request', err.message || 'bad request');
+    }
+    logger.error({ err, method: c.req.method, path: c.req.path }, 'unhandled error');
+    return errorJson(c, 500, 'internal', 'internal error');
   });
   return app;
+}
+
+/**
+ * For every path registered so far: OPTIONS answers with Allow, any other unregistered method is a 405 with Allow.
+ * Registered last among the routes, so a path's own handlers always win.
+ */
+function answerOtherMethods(app: OpenAPIHono): void {
+  const methods = new Map<string, Set<string>>();
+  for (const r of app.routes) {
+    if (r.method === 'ALL') continue;
+    const set = methods.get(r.path) ?? new Set<string>();
+    set.add(r.method);
+    if (r.method === 'GET') set.add('HEAD');
+    methods.set(r.path, set);
+  }
+  for (const [path, set] of methods) {
+    set.add('OPTIONS');
+    const allow = [...set].join(', ');
+    app.options(path, (c) => c.body(null, 204, { Allow: allow }));
+    app.all(path, (c) => {
+      c.header('Allow', allow);
+      return errorJson(c, 405, 'method_not_allowed', `${c.req.method} is not allowed on ${c.req.path}; allowed: ${allow}`);
+    });
+  }
 }

@@ -19,3 +19,7 @@ export interface ErrorBody {
 
 export const invalidParameter = (message: string): HttpError =>
   new HttpError(400, 'invalid_parameter', message);
+
+export const notFound = (message: string): HttpError => new HttpError(404, 'not_found', message);
+
+export const invalidBody = (message: string): HttpError => new HttpError(400, 'invalid_body', message);

@@ -1,0 +1,99 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { BODY_NAMES, parseBodyName } from '../sky/bodies.ts';
+import { computeBodyNaive } from '../sky/ephemeris.ts';
+import { GREENWICH, quote, resolveObserver } from '../sky/observer.ts';
+import type { BodyName, BodyPosition, Observer, Refraction } from '../sky/types.ts';
+import { HttpError } from './errors.ts';
+import { addRoute, errorResponses, json } from './openapi.ts';
+import { BodyNameParam, PlanetResponse, PlanetsResponse, SkyQuery } from './schemas.ts';
+import { queryParser } from './validate.ts';
+
+// GET /planets/:name and GET /planets: any body, any observer, any instant, computed on request.
+
+// The one place the on-demand routes reach the ephemeris (swap in the fast path here).
+const computeBody = (name: BodyName, observer: Observer, time: Date, refraction: Refraction): BodyPosition =>
+  computeBodyNaive(name, observer, time, refraction);
+const computeAll = (observer: Observer, time: Date, refraction: Refraction): BodyPosition[] =>
+  BODY_NAMES.map((name) => computeBodyNaive(name, observer, time, refraction));
+
+const parseSkyQuery = queryParser(SkyQuery);
+const VALID_NAMES = BODY_NAMES.join(', ');
+
+interface SkyRequest {
+  observer: Observer;
+  time: Date;
+  refraction: Refraction;
+}
+
+function skyRequest(url: string): SkyRequest {
+  const q = parseSkyQuery(url);
+  return {
+    observer: resolveObserver(q, GREENWICH),
+    time: q.time ?? new Date(),
+    refraction: q.refraction ?? 'normal',
+  };
+}
+
+const queryErrors = errorResponses({
+  400: 'invalid or unknown query parameter (the message names it)',
+  405: 'method not allowed',
+});
+
+export function mountPlanets(app: OpenAPIHono): void {
+  addRoute(
+    app,
+    {
+      method: 'get',
+      path: '/planets/{name}',
+      summary: 'One body as seen by one observer at one instant',
+      request: { params: BodyNameParam, query: SkyQuery },
+      responses: {
+        200: json(PlanetResponse, 'position, brightness and next rise/transit/set'),
+        ...queryErrors,
+        ...errorResponses({ 404: 'unknown body (`unknown_body`; the message lists the valid names)' }),
+      },
+    },
+    (c) => {
+      const raw = c.req.param('name') ?? '';
+      const name = parseBodyName(raw);
+      if (name === undefined) {
+        throw new HttpError(404, 'unknown_body', `unknown body ${quote(raw)}; valid names: ${VALID_NAMES}`);
+      }
+      const { observer, time, refraction } = skyRequest(c.req.url);
+      const p = computeBody(name, observer, time, refraction);
+      return c.json({
+        name: p.name,
+        time: time.toISOString(),
+        observer,
+        refraction,
+        az: p.az,
+        alt: p.alt,
+        ra: p.ra,
+        dec: p.dec,
+        distance: p.distance,
+        magnitude: p.magnitude,
+        phase: p.phase,
+        constellation: p.constellation,
+        aboveHorizon: p.aboveHorizon,
+        rise: p.rise,
+        transit: p.transit,
+        set: p.set,
+      });
+    },
+  );
+
+  addRoute(
+    app,
+    {
+      method: 'get',
+      path: '/planets',
+      summary: 'Every body as seen by one observer at one instant',
+      request: { query: SkyQuery },
+      responses: { 200: json(PlanetsResponse, 'the ten bodies, sun first'), ...queryErrors },
+    },
+    (c) => {
+      const { observer, time, refraction } = skyRequest(c.req.url);
+      return c.json({ time: time.toISOString(), observer, refraction, bodies: computeAll(observer, time, refraction) });
+    },
+  );
+}

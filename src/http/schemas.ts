@@ -1,0 +1,216 @@
+import { z } from '@hono/zod-openapi';
+import {
+  ELEVATION_RANGE,
+  GREENWICH,
+  LAT_RANGE,
+  LON_RANGE,
+  REFRACTIONS,
+  TIME_RANGE_TEXT,
+  parseElevation,
+  parseLat,
+  parseLon,
+  parseRefraction,
+  parseTime,
+} from '../sky/observer.ts';
+import { BODY_NAMES, type BodyPosition, type Location, type Observer } from '../sky/types.ts';
+
+// Request and response schemas, written once: the routes validate with them (src/http/validate.ts),
+// /openapi.json is generated from them, and the tests check every response against them.
+// Value rules and messages live in src/sky/observer.ts; the schemas only wire them in and describe them.
+
+// ---------- parameters ----------
+
+const latDoc = {
+  type: 'number' as const,
+  minimum: LAT_RANGE.min,
+  maximum: LAT_RANGE.max,
+  description: 'Observer latitude, degrees north. Give lat and lon together.',
+  example: 48.93,
+};
+const lonDoc = {
+  type: 'number' as const,
+  minimum: LON_RANGE.min,
+  maximum: LON_RANGE.max,
+  description: 'Observer longitude, degrees east (west is negative). Give lat and lon together.',
+  example: 2.45,
+};
+const elevationDoc = {
+  type: 'number' as const,
+  minimum: ELEVATION_RANGE.min,
+  maximum: ELEVATION_RANGE.max,
+  description: 'Observer elevation above sea level, metres. Default 0; needs lat and lon.',
+  example: 0,
+};
+
+/** Query strings arrive as strings; numbers are parsed by the sky rules, documented as numbers. */
+const latQuery = z.string().transform((s) => parseLat(s)).openapi(latDoc);
+const lonQuery = z.string().transform((s) => parseLon(s)).openapi(lonDoc);
+const elevationQuery = z.string().transform((s) => parseElevation(s)).openapi(elevationDoc);
+const timeQuery = z
+  .string()
+  .transform((s) => parseTime(s))
+  .openapi({
+    type: 'string',
+    format: 'date-time',
+    description: `ISO-8601 instant with a UTC offset (Z or ±hh:mm), from ${TIME_RANGE_TEXT}. Default: now. Encode "+" as %2B.`,
+    example: '2026-03-20T12:00:00Z',
+  });
+const refractionQuery = z
+  .string()
+  .transform((s) => parseRefraction(s))
+  .openapi({
+    type: 'string',
+    enum: [...REFRACTIONS],
+    description: '`normal` (default): atmospheric refraction applied, what an eye sees; `none`: airless geometry.',
+    example: 'normal',
+  });
+
+const greenwichText = `With neither lat nor lon the observer is the Royal Observatory Greenwich (${GREENWICH.lat}, ${GREENWICH.lon}, ${GREENWICH.elevation} m).`;
+
+export const SkyQuery = z
+  .object({
+    lat: latQuery.optional(),
+    lon: lonQuery.optional(),
+    elevation: elevationQuery.optional(),
+    time: timeQuery.optional(),
+    refraction: refractionQuery.optional(),
+  })
+  .strict()
+  .openapi({ description: greenwichText });
+
+export const NearestQuery = z.object({ lat: latQuery, lon: lonQuery }).strict();
+
+/** Routes that take no query parameters still reject unknown ones. */
+export const NoQuery = z.object({}).strict();
+
+export const BodyNameParam = z.object({
+  name: z.string().openapi({
+    param: { name: 'name', in: 'path' },
+    type: 'string',
+    enum: [...BODY_NAMES],
+    description: 'Body name, case-insensitive.',
+    example: 'mars',
+  }),
+});
+
+// JSON bodies may carry numbers or numeric strings, form bodies carry strings; the same rules apply to both.
+// Missing fields are caught by resolveObserver (so the message is "lat and lon are required"), hence optional here.
+export const GeoLocationBody = z
+  .object({
+    lat: z.unknown().transform((v) => (v === undefined ? undefined : parseLat(v))).openapi(latDoc),
+    lon: z.unknown().transform((v) => (v === undefined ? undefined : parseLon(v))).openapi(lonDoc),
+    elevation: z
+      .unknown()
+      .transform((v) => (v === undefined ? undefined : parseElevation(v)))
+      .openapi(elevationDoc),
+  })
+  .partial()
+  .strict()
+  .openapi('GeoLocationRequest', { required: ['lat', 'lon'] });
+
+// ---------- responses ----------
+
+export const ErrorSchema = z
+  .object({
+    error: z.string().openapi({
+      description:
+        'Machine-readable code: invalid_parameter, invalid_body, unknown_body, unknown_location, not_found, ' +
+        'method_not_allowed, payload_too_large, unsupported_media_type, internal',
+      example: 'invalid_parameter',
+    }),
+    message: z.string().openapi({ example: 'lat must be a number between -90 and 90, got "abc"' }),
+  })
+  .strict()
+  .openapi('Error');
+
+const isoOrNull = z.string().nullable().openapi({ format: 'date-time' });
+
+export const ObserverSchema = z
+  .object({
+    lat: z.number().openapi({ description: 'degrees north' }),
+    lon: z.number().openapi({ description: 'degrees east' }),
+    elevation: z.number().openapi({ description: 'metres above sea level' }),
+  })
+  .strict()
+  .openapi('Observer');
+
+const bodyPositionShape = {
+  name: z.enum(BODY_NAMES),
+  az: z.number().openapi({ description: 'azimuth, degrees from north through east, [0, 360)' }),
+  alt: z.number().openapi({ description: 'altitude above the horizon, degrees' }),
+  ra: z.number().openapi({ description: 'right ascension, hours, equator of date' }),
+  dec: z.number().openapi({ description: 'declination, degrees, equator of date' }),
+  distance: z.number().openapi({ description: 'distance from the observer, astronomical units' }),
+  magnitude: z.number().openapi({ description: 'apparent visual magnitude' }),
+  phase: z.number().openapi({ description: 'illuminated fraction, 0..1' }),
+  constellation: z.string().openapi({ description: 'IAU three-letter abbreviation', example: 'Gem' }),
+  aboveHorizon: z.boolean(),
+  rise: isoOrNull.openapi({ description: 'next rise after `time`, or null if none within a day' }),
+  transit: isoOrNull.openapi({ description: 'next upper transit after `time`, or null if none within a day' }),
+  set: isoOrNull.openapi({ description: 'next set after `time`, or null if none within a day' }),
+};
+
+export const BodyPositionSchema = z.object(bodyPositionShape).strict().openapi('BodyPosition');
+
+const refractionOut = z.enum(REFRACTIONS as ['normal', 'none']);
+const timeOut = z.string().openapi({ format: 'date-time', description: 'the instant computed for' });
+
+export const PlanetResponse = z
+  .object({ ...bodyPositionShape, time: timeOut, observer: ObserverSchema, refraction: refractionOut })
+  .strict()
+  .openapi('PlanetResponse');
+
+export const PlanetsResponse = z
+  .object({
+    time: timeOut,
+    observer: ObserverSchema,
+    refraction: refractionOut,
+    bodies: z.array(BodyPositionSchema).openapi({ description: 'every body, sun first, pluto last' }),
+  })
+  .strict()
+  .openapi('PlanetsResponse');
+
+export const LocationSchema = z
+  .object({
+    id: z.string().openapi({ example: 'london' }),
+    name: z.string(),
+    country: z.string().openapi({ description: 'ISO 3166-1 alpha-2' }),
+    lat: z.number(),
+    lon: z.number(),
+    elevation: z.number(),
+    timezone: z.string().openapi({ description: 'IANA time zone' }),
+  })
+  .strict()
+  .openapi('Location');
+
+export const LocationsResponse = z.object({ locations: z.array(LocationSchema) }).strict().openapi('LocationsResponse');
+
+const streamPath = z.string().openapi({ description: 'SSE stream of the nearest grid location', example: '/stream/paris' });
+const distanceKm = z.number().openapi({ description: 'great-circle distance to the grid location, km' });
+
+export const NearestResponse = z
+  .object({ location: LocationSchema, distanceKm, stream: streamPath })
+  .strict()
+  .openapi('NearestResponse');
+
+export const GeoLocationResponse = z
+  .object({
+    observer: ObserverSchema,
+    nearest: z.object({ location: LocationSchema, distanceKm }).strict(),
+    stream: streamPath,
+  })
+  .strict()
+  .openapi('GeoLocationResponse');
+
+export const HealthResponse = z.object({ status: z.literal('ok') }).strict().openapi('Health');
+export const ReadyResponse = z
+  .object({ status: z.enum(['ready', 'not_ready']), reason: z.string().optional() })
+  .strict()
+  .openapi('Ready');
+
+// The schemas must describe exactly the shared types; this fails to compile if either drifts.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const assertSame = <T extends true>(): T | undefined => undefined;
+assertSame<Same<z.output<typeof BodyPositionSchema>, BodyPosition>>();
+assertSame<Same<z.output<typeof LocationSchema>, Location>>();
+assertSame<Same<z.output<typeof ObserverSchema>, Observer>>();
