@@ -1,0 +1,307 @@
+import { accessSync, chmodSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config.ts';
+import { readTemplate, renderTemplate, upstreamServers, type NginxVars } from './nginx-config.ts';
+import { freePort, spawnProcess, waitUntil, type ManagedProcess } from './processes.ts';
+import { firstMessage, respCommand } from './resp.ts';
+
+// The production topology as local processes: redis-server, the worker, N API nodes and nginx with the
+// repo's own nginx/nginx.conf.template, all on 127.0.0.1. `npm run stack` runs it in a terminal; the stack
+// tests import startStack() so they exercise exactly this code.
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const HOST = '127.0.0.1';
+
+export interface StackOptions {
+  /** nginx port; default: a free port (the CLI defaults to 8080). */
+  nginxPort?: number;
+  /** One port per API node; default: free ports. */
+  apiPorts?: number[];
+  /** Number of API nodes when apiPorts is not given; default 2. */
+  apiNodes?: number;
+  redisPort?: number;
+  /** Concurrent /stream requests nginx allows per client address; default 16. */
+  streamsPerClient?: number;
+  /** Extra environment for the worker and the API nodes (TICK_MS, LOG_LEVEL, ...), over process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Print every process's output as `[name] line`. */
+  echo?: boolean;
+  /** Called when a process exits that nobody asked to stop. */
+  onUnexpectedExit?: (name: string, code: number | string) => void;
+  readyTimeoutMs?: number;
+  nginxBin?: string;
+  redisBin?: string;
+}
+
+export interface Stack {
+  /** nginx, the way a browser reaches the site. */
+  url: string;
+  apiUrls: string[];
+  redisUrl: string;
+  tickMs: number;
+  /** The directory nginx runs in (-p): rendered nginx.conf, pid, temp paths. */
+  nginxDir: string;
+  pids(): { redis: number; worker: number; api: number[]; nginx: number };
+  /** Output tail of one process: "redis", "worker", "api1".."apiN", "nginx". */
+  logs(name: string): string;
+  /** Kills API node i (0-based); SIGKILL by default, like a crash. Resolves once it has exited. */
+  killApiNode(i: number, signal?: NodeJS.Signals): Promise<void>;
+  /** Starts API node i again on its port and waits until it is ready. */
+  restartApiNode(i: number): Promise<void>;
+  /** Stops everything started here, in reverse order, awaiting each exit. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** The command line behind an npm script such as "node --import tsx src/server.ts", run with this Node. */
+export function npmScriptCommand(script: string): { command: string; args: string[] } {
+  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
+  const line = pkg.scripts?.[script];
+  if (!line) throw new Error(`package.json has no "${script}" script`);
+  const [bin, ...args] = line.trim().split(/\s+/);
+  // Running node directly (not through npm) keeps the pid we signal the pid that serves.
+  if (bin !== 'node') throw new Error(`npm script "${script}" must start with "node", got: ${line}`);
+  return { command: process.execPath, args };
+}
+
+function findBinary(candidates: readonly string[], what: string): string {
+  for (const c of candidates) {
+    if (existsSync(c)) return c;
+  }
+  throw new Error(`${what} not found (looked at ${candidates.join(', ')}); install it, e.g. apt-get install ${what}`);
+}
+
+/** Whether every directory down to `path` is searchable, and `path` readable, by "others". */
+function readableByOthers(path: string): boolean {
+  let p = resolve(path);
+  if ((statSync(p).mode & 0o005) !== 0o005) return false;
+  while (p !== dirname(p)) {
+    p = dirname(p);
+    if ((statSync(p).mode & 0o001) === 0) return false;
+  }
+  return true;
+}
+
+/**
+ * The `user` line for nginx's workers. Not root: nginx ignores it (with a warning). As root, workers drop
+ * to nobody when they can read web/ that way; when they cannot (a checkout under a private home, say),
+ * they stay root. That is acceptable only because this is a loopback-only developer launcher; the
+ * docker stack runs its workers as the image's unprivileged nginx user.
+ */
+function nginxUser(webRoot: string): string {
+  if (process.getuid?.() !== 0) return 'nobody';
+  if (!readableByOthers(webRoot)) return 'root root';
+  const groups = readFileSync('/etc/group', 'utf8');
+  return /^nogroup:/m.test(groups) ? 'nobody nogroup' : 'nobody nobody';
+}
+
+async function httpOk(url: string): Promise<number> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+/** Ready: /readyz answers 200; before the readiness route exists, /healthz stands in for it. */
+async function apiReady(base: string): Promise<boolean> {
+  const status = await httpOk(`${base}/readyz`);
+  if (status === 404) return (await httpOk(`${base}/healthz`)) === 200;
+  return status === 200;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
+  const nginxBin = options.nginxBin ?? findBinary(['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/bin/nginx'], 'nginx');
+  const redisBin = options.redisBin ?? findBinary(['/usr/bin/redis-server', '/usr/local/bin/redis-server'], 'redis-server');
+  const nodeCount = options.apiPorts?.length ?? options.apiNodes ?? 2;
+  if (nodeCount < 1) throw new Error('the stack needs at least one API node');
+
+  const redisPort = options.redisPort ?? (await freePort());
+  const apiPorts = options.apiPorts ?? (await Promise.all(Array.from({ length: nodeCount }, () => freePort())));
+  const nginxPort = options.nginxPort ?? (await freePort());
+  const redisUrl = `redis://${HOST}:${redisPort}`;
+
+  const nodeEnv = (port?: number): NodeJS.ProcessEnv => ({
+    ...process.env,
+    ...options.env,
+    REDIS_URL: redisUrl,
+    HOST,
+    ...(port === undefined ? {} : { PORT: String(port) }),
+  });
+  // Validate up front: a bad TICK_MS should fail here with the config's message, not as a timeout.
+  const config = loadConfig(nodeEnv(apiPorts[0]));
+
+  const dir = mkdtempSync(join(tmpdir(), 'orrery-stack-'));
+  const echo = options.echo ?? false;
+  const started: ManagedProcess[] = [];
+  const intentional = new Set<ManagedProcess>();
+  let stopping: Promise<void> | undefined;
+
+  const track = (p: ManagedProcess): ManagedProcess => {
+    started.push(p);
+    void p.exited.then((code) => {
+      if (!stopping && !intentional.has(p)) options.onUnexpectedExit?.(p.name, code);
+    });
+    return p;
+  };
+
+  const stopAll = (): Promise<void> => {
+    stopping ??= (async () => {
+      // Reverse start order: nginx first (no new requests), then API nodes, worker, Redis last.
+      // nginx gets SIGTERM (fast shutdown): SIGQUIT would wait for every open stream to end.
+      for (const p of [...started].reverse()) {
+        if (!p.hasExited()) await p.stop('SIGTERM', 5000);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    })();
+    return stopping;
+  };
+
+  try {
+    // Redis: no persistence, loopback only.
+    const redis = track(
+      spawnProcess('redis', redisBin, ['--bind', HOST, '--port', String(redisPort), '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning'], { echo }),
+    );
+    await waitUntil('redis to answer PING', async () => (await respCommand(redisPort, HOST, ['PING'])) === 'PONG', { proc: redis, timeoutMs: readyTimeoutMs });
+
+    // Worker: ready once it has published a snapshot (watched on Redis itself).
+    const published = firstMessage(redisPort, HOST, `${config.REDIS_PREFIX}sky:*`, readyTimeoutMs);
+    await published.ready;
+    const workerCmd = npmScriptCommand('worker');
+    const worker = track(spawnProcess('worker', workerCmd.command, workerCmd.args, { env: nodeEnv(), cwd: REPO_ROOT, echo }));
+    const first = await Promise.race([published.message, worker.exited.then(() => undefined)]).finally(() => published.close());
+    if (first === undefined) throw new Error(`worker exited before publishing:\n${worker.tail()}`);
+
+    // API nodes, started together.
+    const apiCmd = npmScriptCommand('start');
+    const apiProcs: ManagedProcess[] = [];
+    const startApi = async (i: number): Promise<ManagedProcess> => {
+      const port = apiPorts[i]!;
+      const p = spawnProcess(`api${i + 1}`, apiCmd.command, apiCmd.args, { env: nodeEnv(port), cwd: REPO_ROOT, echo });
+      apiProcs[i] = track(p);
+      await waitUntil(`api${i + 1} to be ready on port ${port}`, () => apiReady(`http://${HOST}:${port}`), { proc: p, timeoutMs: readyTimeoutMs });
+      return p;
+    };
+    await Promise.all(apiPorts.map((_, i) => startApi(i)));
+
+    // nginx in its own prefix directory with the rendered config: no /etc/nginx, no port 80.
+    const webRoot = join(REPO_ROOT, 'web');
+    const user = nginxUser(webRoot);
+    // Workers that dropped to nobody must reach their temp directories under the prefix.
+    if (user.startsWith('nobody')) chmodSync(dir, 0o755);
+    const vars: NginxVars = {
+      ORRERY_NGINX_USER: user,
+      ORRERY_RUN_DIR: dir,
+      ORRERY_LISTEN: `${HOST}:${nginxPort}`,
+      ORRERY_API_SERVERS: upstreamServers(apiPorts.map((p) => `${HOST}:${p}`)),
+      ORRERY_WEB_ROOT: webRoot,
+      ORRERY_ACCESS_LOG: 'off',
+      ORRERY_STREAMS_PER_CLIENT: String(options.streamsPerClient ?? 16),
+      ORRERY_EXPOSE_UPSTREAM: 'on',
+    };
+    const confPath = join(dir, 'nginx.conf');
+    writeFileSync(confPath, renderTemplate(readTemplate(), vars));
+    accessSync(confPath, constants.R_OK);
+    const nginx = track(spawnProcess('nginx', nginxBin, ['-p', `${dir}/`, '-c', confPath, '-e', 'stderr'], { echo }));
+    const url = `http://${HOST}:${nginxPort}`;
+    await waitUntil(`nginx on ${url}`, () => apiReady(url), { proc: nginx, timeoutMs: readyTimeoutMs });
+
+    return {
+      url,
+      apiUrls: apiPorts.map((p) => `http://${HOST}:${p}`),
+      redisUrl,
+      tickMs: config.TICK_MS,
+      nginxDir: dir,
+      pids: () => ({ redis: redis.pid, worker: worker.pid, api: apiProcs.map((p) => p.pid), nginx: nginx.pid }),
+      logs: (name) => [...started].reverse().find((p) => p.name === name)?.tail() ?? '',
+      async killApiNode(i, signal = 'SIGKILL') {
+        const p = apiProcs[i];
+        if (!p) throw new Error(`no API node ${i}`);
+        intentional.add(p);
+        await p.stop(signal, 5000);
+      },
+      async restartApiNode(i) {
+        const p = apiProcs[i];
+        if (!p) throw new Error(`no API node ${i}`);
+        if (!p.hasExited()) throw new Error(`api${i + 1} is still running`);
+        await startApi(i);
+      },
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+function parsePort(value: string | undefined, what: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${what} must be a port number (1-65535), got "${value}"`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string' },
+      'api-ports': { type: 'string' },
+      'redis-port': { type: 'string' },
+      nodes: { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(`npm run stack -- [--port 8080] [--api-ports 8081,8082] [--redis-port N] [--nodes 2] [--quiet]
+Starts redis-server, the worker, the API nodes and nginx on 127.0.0.1; Ctrl-C stops them all.
+Environment: STACK_PORT, STACK_API_PORTS, STACK_REDIS_PORT; TICK_MS, LOG_LEVEL, ... reach the Node processes.`);
+    return;
+  }
+  const nginxPort = parsePort(values.port ?? process.env.STACK_PORT, '--port') ?? 8080;
+  const apiList = values['api-ports'] ?? process.env.STACK_API_PORTS;
+  const apiPorts = apiList ? apiList.split(',').map((p) => parsePort(p.trim(), '--api-ports')!) : undefined;
+  const redisPort = parsePort(values['redis-port'] ?? process.env.STACK_REDIS_PORT, '--redis-port');
+  const nodes = values.nodes === undefined ? undefined : Number(values.nodes);
+  if (nodes !== undefined && (!Number.isInteger(nodes) || nodes < 1 || nodes > 16)) throw new Error(`--nodes must be 1..16, got "${values.nodes}"`);
+
+  let stack: Stack | undefined;
+  let exiting = false;
+  const shutdown = async (code: number): Promise<void> => {
+    if (exiting) return;
+    exiting = true;
+    console.log('stopping the stack ...');
+    await stack?.stop();
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+
+  stack = await startStack({
+    nginxPort,
+    apiPorts,
+    apiNodes: nodes,
+    redisPort,
+    echo: !values.quiet,
+    onUnexpectedExit: (name, code) => {
+      console.error(`${name} exited unexpectedly (${code}); stopping the stack`);
+      void shutdown(1);
+    },
+  });
+  const pids = stack.pids();
+  console.log(`
+Orrery stack is up: ${stack.url}
+  nginx  pid ${pids.nginx}   ${stack.url}   (config: ${stack.nginxDir}/nginx.conf)
+${stack.apiUrls.map((u, i) => `  api${i + 1}   pid ${pids.api[i]}   ${u}`).join('\n')}
+  worker pid ${pids.worker}   tick ${stack.tickMs} ms
+  redis  pid ${pids.redis}   ${stack.redisUrl}
+Try: curl -N ${stack.url}/stream/london     Ctrl-C stops everything.`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  main().catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}
