@@ -1,0 +1,190 @@
+// The sky chart: a polar plot of the sky as seen lying on your back, head to the north.
+// Zenith at the centre, horizon on the circle, altitude linear in radius. Looking up with north at
+// the top puts east on the LEFT (a mirror of a map), so x = -r·sin(az), y = -r·cos(az).
+// Bodies below the horizon sit dimmed in the dark ground band outside the circle, at their azimuth.
+
+import { BODY_NAMES, BODY_STYLE } from './bodies.js';
+import { formatNumber, compassPoint } from './format.js';
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+/** horizon radius in SVG user units; the viewBox leaves room for the ground band and compass letters */
+const R = 160;
+const GROUND = 32;
+
+/** @param {string} tag @param {Record<string, string | number>} attrs @param {Element} [parent] */
+function el(tag, attrs = {}, parent) {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  parent?.appendChild(node);
+  return node;
+}
+
+/**
+ * Chart coordinates of a body. Above the horizon: equidistant azimuthal projection.
+ * Below: a radius in the ground band that grows with depth, so "just set" and "deep below" differ.
+ * @param {number} az @param {number} alt
+ */
+export function project(az, alt) {
+  const r = alt >= 0 ? (R * (90 - Math.min(alt, 90))) / 90 : R + 8 + (GROUND - 14) * Math.min(1, -alt / 60);
+  const a = (az * Math.PI) / 180;
+  return { x: -r * Math.sin(a), y: -r * Math.cos(a) };
+}
+
+/** Marker radius from magnitude: brighter is bigger, within bounds that stay legible. @param {string} name @param {number} mag */
+function markerRadius(name, mag) {
+  if (name === 'sun') return 10;
+  if (name === 'moon') return 8.5;
+  return Math.max(2.6, Math.min(6, 5 - 0.5 * mag));
+}
+
+/** Twilight band from the Sun's altitude: the chart's sky colour follows it. @param {number} sunAlt */
+function skyPhase(sunAlt) {
+  if (sunAlt > 0) return 'day';
+  if (sunAlt > -6) return 'civil';
+  if (sunAlt > -12) return 'nautical';
+  if (sunAlt > -18) return 'astronomical';
+  return 'night';
+}
+
+export class SkyChart {
+  /** @param {SVGSVGElement} svg */
+  constructor(svg) {
+    this.svg = svg;
+    svg.setAttribute('viewBox', `${-(R + GROUND + 28)} ${-(R + GROUND + 28)} ${2 * (R + GROUND + 28)} ${2 * (R + GROUND + 28)}`);
+    this.desc = /** @type {SVGDescElement} */ (svg.querySelector('desc') ?? el('desc', {}, svg));
+    this.drawFrame();
+    /** @type {Map<string, { g: SVGGElement, dot: SVGCircleElement, halo: SVGCircleElement, label: SVGTextElement }>} */
+    this.markers = new Map();
+    const layer = el('g', { class: 'bodies' }, svg);
+    for (const name of BODY_NAMES) {
+      const style = BODY_STYLE[name];
+      const g = /** @type {SVGGElement} */ (el('g', { class: 'body', 'data-body': name, style: `--body:${style.color}` }, layer));
+      const halo = /** @type {SVGCircleElement} */ (el('circle', { class: 'halo', r: 10 }, g));
+      const dot = /** @type {SVGCircleElement} */ (el('circle', { class: 'dot', r: 4 }, g));
+      const label = /** @type {SVGTextElement} */ (el('text', { class: 'label', x: 8, y: 4 }, g));
+      label.textContent = style.label;
+      g.style.opacity = '0';
+      this.markers.set(name, { g, dot, halo, label });
+    }
+  }
+
+  /** @private Sky colours per twilight phase (zenith to horizon), the ground, and the Sun's glow. */
+  drawDefs() {
+    const defs = el('defs', {}, this.svg);
+    /** @type {Record<string, [string, string]>} */
+    const skies = {
+      night: ['#0b1538', '#101c47'],
+      astronomical: ['#0d1a44', '#1a2a5e'],
+      nautical: ['#13245a', '#2c3f7a'],
+      civil: ['#1c3570', '#5a5a8c'],
+      day: ['#1f5fa8', '#4d8fd0'],
+    };
+    for (const [phase, [zenith, horizon]] of Object.entries(skies)) {
+      const g = el('radialGradient', { id: `sky-${phase}` }, defs);
+      el('stop', { offset: '0%', 'stop-color': zenith }, g);
+      el('stop', { offset: '100%', 'stop-color': horizon }, g);
+    }
+    const ground = el('radialGradient', { id: 'ground-fill' }, defs);
+    el('stop', { offset: `${Math.round((R / (R + GROUND)) * 100)}%`, 'stop-color': '#141a30' }, ground);
+    el('stop', { offset: '100%', 'stop-color': '#080b18' }, ground);
+    const glow = el('filter', { id: 'glow', x: '-50%', y: '-50%', width: '200%', height: '200%' }, defs);
+    el('feGaussianBlur', { stdDeviation: 3 }, glow);
+  }
+
+  /** @private The parts that never move: sky disc, ground band, rings, spokes, compass letters. */
+  drawFrame() {
+    this.drawDefs();
+    const frame = el('g', { class: 'frame', 'aria-hidden': 'true' }, this.svg);
+    el('circle', { class: 'ground', r: R + GROUND }, frame);
+    el('circle', { class: 'sky-disc', r: R }, frame);
+    for (let az = 0; az < 360; az += 45) {
+      const a = (az * Math.PI) / 180;
+      el('line', { class: az % 90 ? 'spoke minor' : 'spoke', x1: 0, y1: 0, x2: -R * Math.sin(a), y2: -R * Math.cos(a) }, frame);
+    }
+    for (const alt of [30, 60]) {
+      const r = (R * (90 - alt)) / 90;
+      el('circle', { class: 'ring', r }, frame);
+      // Ring labels sit on the north-west diagonal (upper right on the chart), where they rarely meet a spoke label.
+      const t = el('text', { class: 'ring-label', x: r * Math.SQRT1_2 + 3, y: -r * Math.SQRT1_2 - 3 }, frame);
+      t.textContent = `${alt}°`;
+    }
+    el('circle', { class: 'horizon', r: R }, frame);
+    el('path', { class: 'zenith', d: 'M-5 0H5M0 -5V5' }, frame);
+    const letters = /** @type {const} */ ([['N', 0], ['E', 90], ['S', 180], ['W', 270]]);
+    const out = R + GROUND + 14;
+    for (const [letter, az] of letters) {
+      const { x, y } = { x: -out * Math.sin((az * Math.PI) / 180), y: -out * Math.cos((az * Math.PI) / 180) };
+      const t = el('text', { class: `compass compass-${letter}`, x, y, 'dominant-baseline': 'central', 'text-anchor': 'middle' }, frame);
+      t.textContent = letter;
+    }
+  }
+
+  /** @param {import('./api.js').BodyPosition[]} bodies */
+  update(bodies) {
+    const sun = bodies.find((b) => b.name === 'sun');
+    if (sun) this.svg.dataset.sky = skyPhase(sun.alt);
+    // Above-horizon bodies claim label space first: they are the ones someone can go out and see.
+    const ordered = [...bodies]
+      .sort((a, b) => Number(b.aboveHorizon) - Number(a.aboveHorizon) || a.magnitude - b.magnitude)
+      .map((body) => ({ body, ...project(body.az, body.alt), r: markerRadius(body.name, body.magnitude) }));
+    /** Every marker is an obstacle for every label. @type {{ x: number, y: number, w: number, h: number }[]} */
+    const placed = ordered.map(({ x, y, r }) => ({ x: x - r, y: y - r, w: 2 * r, h: 2 * r }));
+    for (const { body, x, y, r } of ordered) {
+      const m = this.markers.get(body.name);
+      if (!m) continue;
+      m.g.style.transform = `translate(${x.toFixed(2)}px, ${y.toFixed(2)}px)`;
+      m.g.style.opacity = '';
+      m.g.classList.toggle('below', !body.aboveHorizon);
+      m.dot.setAttribute('r', r.toFixed(2));
+      m.halo.setAttribute('r', (r * 2.2).toFixed(2));
+      const spot = placeLabel(x, y, r, m.label.textContent?.length ?? 4, placed);
+      m.label.setAttribute('x', spot.dx.toFixed(1));
+      m.label.setAttribute('y', spot.dy.toFixed(1));
+      m.label.setAttribute('text-anchor', spot.anchor);
+    }
+    const up = bodies.filter((b) => b.aboveHorizon);
+    const text = up.length
+      ? `Above the horizon: ${up.map((b) => `${BODY_STYLE[b.name].label} at ${formatNumber(b.alt, 0)}° altitude, ${compassPoint(b.az)}`).join('; ')}.`
+      : 'None of the ten bodies is above the horizon.';
+    if (this.desc.textContent !== text) this.desc.textContent = text;
+  }
+}
+
+const CHAR_W = 6.6;
+const LINE_H = 12;
+
+/**
+ * Picks a label offset that does not overlap labels already placed: right of the marker, then left,
+ * then above/below. Greedy, good enough for ten bodies.
+ * @param {number} x @param {number} y @param {number} r @param {number} chars
+ * @param {{ x: number, y: number, w: number, h: number }[]} placed
+ */
+function placeLabel(x, y, r, chars, placed) {
+  const w = chars * CHAR_W;
+  const gap = r + 4;
+  /** @type {{ dx: number, dy: number, anchor: 'start' | 'end' | 'middle' }[]} */
+  const right = [{ dx: gap, dy: 4, anchor: 'start' }];
+  const left = [{ dx: -gap, dy: 4, anchor: 'end' }];
+  const vertical = [
+    { dx: 0, dy: -gap - 3, anchor: /** @type {const} */ ('middle') },
+    { dx: 0, dy: gap + 10, anchor: /** @type {const} */ ('middle') },
+  ];
+  const shifted = [
+    { dx: gap, dy: 4 + LINE_H, anchor: /** @type {const} */ ('start') },
+    { dx: gap, dy: 4 - LINE_H, anchor: /** @type {const} */ ('start') },
+    { dx: -gap, dy: 4 + LINE_H, anchor: /** @type {const} */ ('end') },
+    { dx: -gap, dy: 4 - LINE_H, anchor: /** @type {const} */ ('end') },
+  ];
+  // Prefer the side facing the chart's centre near the right edge, so labels stay inside the picture.
+  const candidates = x > R * 0.45 ? [...left, ...right, ...vertical, ...shifted] : [...right, ...left, ...vertical, ...shifted];
+  const boxOf = (/** @type {{ dx: number, dy: number, anchor: string }} */ c) => {
+    const left = c.anchor === 'start' ? x + c.dx : c.anchor === 'end' ? x + c.dx - w : x + c.dx - w / 2;
+    return { x: left, y: y + c.dy - 10, w, h: LINE_H };
+  };
+  const overlaps = (/** @type {{ x: number, y: number, w: number, h: number }} */ a) =>
+    placed.some((b) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h);
+  const choice = candidates.find((c) => !overlaps(boxOf(c))) ?? candidates[0];
+  const chosen = /** @type {{ dx: number, dy: number, anchor: 'start' | 'end' | 'middle' }} */ (choice);
+  placed.push(boxOf(chosen));
+  return chosen;
+}
