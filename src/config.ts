@@ -21,6 +21,10 @@ const schema = z.object({
   /** How long the history of each location is kept for resuming clients. */
   HISTORY_SECONDS: positiveInt.default(300),
   HEARTBEAT_MS: positiveInt.default(15_000),
+  /** A stream client whose socket has not drained for this long is closed as slow (its reconnect starts afresh). */
+  SLOW_CLIENT_MS: positiveInt.default(30_000),
+  /** Comma-separated grid location ids the worker computes; unset: the whole grid. For tests and small machines. */
+  WORKER_LOCATIONS: z.string().regex(/^[a-z0-9-]+(,[a-z0-9-]+)*$/, 'must be comma-separated location ids').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
