@@ -1,4 +1,4 @@
-import { accessSync, chmodSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -73,6 +73,9 @@ function findBinary(candidates: readonly string[], what: string): string {
   throw new Error(`${what} not found (looked at ${candidates.join(', ')}); install it, e.g. apt-get install ${what}`);
 }
 
+export const nginxBinary = (): string => findBinary(['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/bin/nginx'], 'nginx');
+const redisBinary = (): string => findBinary(['/usr/bin/redis-server', '/usr/local/bin/redis-server'], 'redis-server');
+
 /** Whether every directory down to `path` is searchable, and `path` readable, by "others". */
 function readableByOthers(path: string): boolean {
   let p = resolve(path);
@@ -97,6 +100,22 @@ function nginxUser(webRoot: string): string {
   return /^nogroup:/m.test(groups) ? 'nobody nogroup' : 'nobody nobody';
 }
 
+/** The template variables of the process stack (the compose stack sets its own in docker-compose.yml). */
+export function processNginxVars(o: { runDir: string; nginxPort: number; apiPorts: readonly number[]; streamsPerClient?: number | undefined }): NginxVars {
+  const webRoot = join(REPO_ROOT, 'web');
+  return {
+    ORRERY_NGINX_USER: nginxUser(webRoot),
+    ORRERY_RUN_DIR: o.runDir,
+    ORRERY_LISTEN: `${HOST}:${o.nginxPort}`,
+    ORRERY_API_SERVERS: upstreamServers(o.apiPorts.map((p) => `${HOST}:${p}`)),
+    ORRERY_WEB_ROOT: webRoot,
+    ORRERY_ACCESS_LOG: 'off',
+    ORRERY_STREAMS_PER_CLIENT: String(o.streamsPerClient ?? 16),
+    // Lets a local operator (and the stack tests) see which node serves a stream.
+    ORRERY_EXPOSE_UPSTREAM: 'on',
+  };
+}
+
 async function httpOk(url: string): Promise<number> {
   const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
   await res.arrayBuffer();
@@ -112,8 +131,8 @@ async function apiReady(base: string): Promise<boolean> {
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
-  const nginxBin = options.nginxBin ?? findBinary(['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/bin/nginx'], 'nginx');
-  const redisBin = options.redisBin ?? findBinary(['/usr/bin/redis-server', '/usr/local/bin/redis-server'], 'redis-server');
+  const nginxBin = options.nginxBin ?? nginxBinary();
+  const redisBin = options.redisBin ?? redisBinary();
   const nodeCount = options.apiPorts?.length ?? options.apiNodes ?? 2;
   if (nodeCount < 1) throw new Error('the stack needs at least one API node');
 
@@ -186,23 +205,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await Promise.all(apiPorts.map((_, i) => startApi(i)));
 
     // nginx in its own prefix directory with the rendered config: no /etc/nginx, no port 80.
-    const webRoot = join(REPO_ROOT, 'web');
-    const user = nginxUser(webRoot);
+    const vars = processNginxVars({ runDir: dir, nginxPort, apiPorts, streamsPerClient: options.streamsPerClient });
     // Workers that dropped to nobody must reach their temp directories under the prefix.
-    if (user.startsWith('nobody')) chmodSync(dir, 0o755);
-    const vars: NginxVars = {
-      ORRERY_NGINX_USER: user,
-      ORRERY_RUN_DIR: dir,
-      ORRERY_LISTEN: `${HOST}:${nginxPort}`,
-      ORRERY_API_SERVERS: upstreamServers(apiPorts.map((p) => `${HOST}:${p}`)),
-      ORRERY_WEB_ROOT: webRoot,
-      ORRERY_ACCESS_LOG: 'off',
-      ORRERY_STREAMS_PER_CLIENT: String(options.streamsPerClient ?? 16),
-      ORRERY_EXPOSE_UPSTREAM: 'on',
-    };
+    if (vars.ORRERY_NGINX_USER.startsWith('nobody')) chmodSync(dir, 0o755);
     const confPath = join(dir, 'nginx.conf');
     writeFileSync(confPath, renderTemplate(readTemplate(), vars));
-    accessSync(confPath, constants.R_OK);
     const nginx = track(spawnProcess('nginx', nginxBin, ['-p', `${dir}/`, '-c', confPath, '-e', 'stderr'], { echo }));
     const url = `http://${HOST}:${nginxPort}`;
     await waitUntil(`nginx on ${url}`, () => apiReady(url), { proc: nginx, timeoutMs: readyTimeoutMs });

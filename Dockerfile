@@ -1,0 +1,27 @@
+# syntax=docker/dockerfile:1
+# One image for every Node service of the stack: `npm start` (API node) and `npm run worker`.
+
+# --- deps: production dependencies only, exactly as locked (tsx is a runtime dependency) ---
+FROM node:20-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+# --- runtime: node_modules from deps plus the sources; TypeScript runs through tsx ---
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    PORT=8080 \
+    HOST=0.0.0.0
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json package-lock.json tsconfig.json ./
+COPY src ./src
+COPY workers ./workers
+COPY web ./web
+# The base image's unprivileged user; the sources stay root-owned and read-only to it.
+USER node
+EXPOSE 8080
+# For API nodes; the worker serves no HTTP, so docker-compose.yml disables this check for it.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+CMD ["npm", "start"]
