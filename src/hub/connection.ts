@@ -1,0 +1,156 @@
+import { HEARTBEAT_FRAME } from './frame.ts';
+import type { SseSink } from './sink.ts';
+
+// One SSE client. Live messages never wait on the client: while its socket is full, only the newest message is kept
+// (older snapshots are worthless once a newer one exists) and sent when the socket drains. A client that stays full
+// for `stallMs`, or lets more than `maxBufferedBytes` pile up, is closed as `slow_client`.
+
+export type CloseReason =
+  | 'client_gone'
+  | 'slow_client'
+  | 'shutdown'
+  | 'broker_unavailable'
+  | 'error';
+
+export interface FramedMessage {
+  id: number;
+  frame: Buffer;
+}
+
+export interface ConnectionOptions {
+  /** an idle stream gets a comment this often, so proxies keep it open; real messages reset the timer */
+  heartbeatMs: number;
+  /** a client whose socket has not drained for this long is closed */
+  stallMs: number;
+  /** a client with more than this many bytes waiting is closed */
+  maxBufferedBytes: number;
+}
+
+/** Live messages that arrive while the backlog is read; a short window (one history read), bounded anyway. */
+const MAX_HELD = 256;
+
+export class SseConnection {
+  private lastId = -1;
+  private priming = true;
+  private held: FramedMessage[] = [];
+  /** the newest message not yet written because the socket is full (latest wins) */
+  private pending: FramedMessage | undefined;
+  private blocked = false;
+  private readonly heartbeat: NodeJS.Timeout;
+  private stallTimer: NodeJS.Timeout | undefined;
+  private closeListeners: ((reason: CloseReason) => void)[] = [];
+  closed = false;
+  closeReason: CloseReason | undefined;
+  /** live messages replaced by a newer one before they could be written */
+  conflated = 0;
+
+  constructor(
+    private readonly sink: SseSink,
+    private readonly options: ConnectionOptions,
+  ) {
+    sink.onDrain(() => this.onDrain());
+    sink.onClose(() => this.close('client_gone'));
+    this.heartbeat = setTimeout(() => this.beat(), options.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  /** Called with the reason once the connection is closed (immediately if it already is). */
+  onClose(listener: (reason: CloseReason) => void): void {
+    if (this.closed) listener(this.closeReason!);
+    else this.closeListeners.push(listener);
+  }
+
+  /** Bytes outside the id sequence (retry hint, comments), written at once. */
+  writeControl(bytes: Buffer): void {
+    if (this.closed) return;
+    this.write(bytes);
+  }
+
+  /** A live message from the hub. Never blocks, never throws. */
+  push(id: number, frame: Buffer): void {
+    if (this.closed || id <= this.lastId) return;
+    if (this.priming) {
+      if (this.held.length >= MAX_HELD) this.held.shift();
+      this.held.push({ id, frame });
+      return;
+    }
+    this.offer(id, frame);
+  }
+
+  /**
+   * Ends the start-up phase: writes the backlog (the latest snapshot, or the missed ones from the history), in id
+   * order and whatever the socket says, since a resumed client must get every one of them; then what arrived live
+   * meanwhile, skipping ids already written.
+   */
+  prime(backlog: readonly FramedMessage[]): void {
+    if (this.closed || !this.priming) return;
+    for (const m of backlog) {
+      if (m.id > this.lastId) this.writeMessage(m.id, m.frame);
+    }
+    this.priming = false;
+    const held = this.held.sort((a, b) => a.id - b.id);
+    this.held = [];
+    for (const m of held) this.offer(m.id, m.frame);
+  }
+
+  private offer(id: number, frame: Buffer): void {
+    if (id <= this.lastId) return;
+    if (!this.blocked) {
+      this.writeMessage(id, frame);
+      return;
+    }
+    if (this.pending) this.conflated++;
+    this.pending = { id, frame };
+    if (this.sink.bufferedBytes > this.options.maxBufferedBytes) this.close('slow_client');
+  }
+
+  private writeMessage(id: number, frame: Buffer): void {
+    this.lastId = id;
+    this.write(frame);
+  }
+
+  private write(bytes: Buffer): void {
+    this.heartbeat.refresh();
+    if (this.sink.write(bytes) || this.blocked) return;
+    this.blocked = true;
+    this.stallTimer = setTimeout(() => this.close('slow_client'), this.options.stallMs);
+    this.stallTimer.unref();
+  }
+
+  private onDrain(): void {
+    if (this.closed || !this.blocked) return;
+    this.blocked = false;
+    clearTimeout(this.stallTimer);
+    this.stallTimer = undefined;
+    const next = this.pending;
+    this.pending = undefined;
+    if (next && next.id > this.lastId) this.writeMessage(next.id, next.frame);
+  }
+
+  private beat(): void {
+    if (this.closed) return;
+    // A blocked client has bytes on the way already; a comment would only add to the pile.
+    if (!this.blocked) this.write(HEARTBEAT_FRAME);
+    this.heartbeat.refresh();
+  }
+
+  /**
+   * Idempotent. `farewell` (e.g. a comment saying why) is written first when the client is still reading;
+   * a slow client is cut off at once, since it would not read a farewell anyway.
+   */
+  close(reason: CloseReason, farewell?: Buffer): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closeReason = reason;
+    clearTimeout(this.heartbeat);
+    clearTimeout(this.stallTimer);
+    this.pending = undefined;
+    this.held = [];
+    if (reason === 'slow_client') this.sink.destroy();
+    else if (reason !== 'client_gone') {
+      if (farewell && !this.blocked) this.sink.write(farewell);
+      this.sink.end();
+    }
+    for (const l of this.closeListeners.splice(0)) l(reason);
+  }
+}

@@ -1,0 +1,147 @@
+import type { Broker, BrokerMessage, Unsubscribe } from '../broker/broker.ts';
+import type { Logger } from '../log.ts';
+import { frame } from './frame.ts';
+import type { FramedMessage } from './connection.ts';
+
+// Channel → the connections of this process. The first local client of a channel subscribes the broker, the last one
+// releases it. Each message is framed once; the same Buffer is handed to every client, none of which can block the loop.
+
+export interface HubClient {
+  push(id: number, frame: Buffer): void;
+  close(reason: string, farewell?: Buffer): void;
+}
+
+interface ChannelState {
+  clients: Set<HubClient>;
+  subscription: Promise<Unsubscribe>;
+  /** highest id dispatched; a re-delivered or older id is dropped */
+  lastId: number;
+  /** the newest message of the channel, framed: what a new client gets first without asking the broker */
+  last: FramedMessage | undefined;
+  /** one broker read for a burst of clients joining a channel nobody here has watched yet */
+  latestRead: Promise<FramedMessage | undefined> | undefined;
+}
+
+export interface HubStats {
+  channels: number;
+  clients: number;
+  /** messages framed and dispatched */
+  dispatched: number;
+  /** closed connections by reason */
+  closed: Record<string, number>;
+}
+
+export const updateFrame = (m: BrokerMessage): FramedMessage => ({
+  id: m.id,
+  frame: frame({ id: m.id, event: 'update', data: m.data }),
+});
+
+export class Hub {
+  private readonly channels = new Map<string, ChannelState>();
+  private dispatched = 0;
+  private readonly closed: Record<string, number> = {};
+
+  constructor(
+    readonly broker: Broker,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * Adds `client` to `channel` at once (so it gets every message dispatched from now on) and resolves when the broker
+   * subscription is live. Rejects, with the client removed, when the broker cannot subscribe.
+   */
+  async join(channel: string, client: HubClient): Promise<void> {
+    let state = this.channels.get(channel);
+    if (!state) {
+      const fresh: ChannelState = {
+        clients: new Set(),
+        lastId: -1,
+        last: undefined,
+        latestRead: undefined,
+        subscription: undefined as unknown as Promise<Unsubscribe>,
+      };
+      fresh.subscription = this.broker.subscribe(channel, (m) => this.dispatch(fresh, m));
+      this.channels.set(channel, fresh);
+      this.log.debug({ channel }, 'channel subscribed');
+      state = fresh;
+    }
+    state.clients.add(client);
+    try {
+      await state.subscription;
+    } catch (err) {
+      this.leave(channel, client);
+      throw err;
+    }
+  }
+
+  /** Removes `client`; the last one out releases the broker subscription. Safe to call more than once. */
+  leave(channel: string, client: HubClient, reason?: string): void {
+    if (reason) this.closed[reason] = (this.closed[reason] ?? 0) + 1;
+    const state = this.channels.get(channel);
+    if (!state || !state.clients.delete(client) || state.clients.size > 0) return;
+    this.channels.delete(channel);
+    this.log.debug({ channel }, 'channel released');
+    state.subscription.then(
+      (unsubscribe) => unsubscribe(),
+      () => {},
+    );
+  }
+
+  private dispatch(state: ChannelState, message: BrokerMessage): void {
+    if (message.id <= state.lastId) return;
+    state.lastId = message.id;
+    const framed = updateFrame(message);
+    state.last = framed;
+    this.dispatched++;
+    // push() only queues or writes without waiting; a client that closes itself here is removed from the Set,
+    // which iteration tolerates.
+    for (const client of state.clients) client.push(framed.id, framed.frame);
+  }
+
+  /** The newest message of a joined channel: cached from the live feed, else read once from the broker. */
+  async latest(channel: string): Promise<FramedMessage | undefined> {
+    const state = this.channels.get(channel);
+    if (state?.last) return state.last;
+    if (!state) {
+      const m = await this.broker.latest(channel);
+      return m && updateFrame(m);
+    }
+    state.latestRead ??= this.broker.latest(channel).then(
+      (m) => {
+        state.latestRead = undefined;
+        if (!m) return undefined;
+        // A live message may have overtaken the read.
+        if (!state.last || state.last.id < m.id) state.last = updateFrame(m);
+        return state.last;
+      },
+      (err: unknown) => {
+        state.latestRead = undefined;
+        throw err;
+      },
+    );
+    return state.latestRead;
+  }
+
+  /** Stored messages with id > afterId, framed, oldest first (for a resuming client). */
+  async history(channel: string, afterId: number): Promise<FramedMessage[]> {
+    return (await this.broker.history(channel, afterId)).map(updateFrame);
+  }
+
+  /** Closes every client (shutdown); their close handlers release the channels. */
+  closeAll(reason: string, farewell?: Buffer): void {
+    for (const state of [...this.channels.values()]) {
+      for (const client of [...state.clients]) client.close(reason, farewell);
+    }
+  }
+
+  /** Local clients of a channel (0 when nobody here watches it). */
+  clientCount(channel: string): number {
+    return this.channels.get(channel)?.clients.size ?? 0;
+  }
+
+  stats(): HubStats {
+    let clients = 0;
+    for (const s of this.channels.values()) clients += s.clients.size;
+    return { channels: this.channels.size, clients, dispatched: this.dispatched, closed: { ...this.closed } };
+  }
+}
