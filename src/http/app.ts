@@ -10,6 +10,7 @@ import { mountHealth } from './health.ts';
 import { mountLocations } from './locations.ts';
 import { mountOpenApiDocument } from './openapi.ts';
 import { mountPlanets } from './planets.ts';
+import { mountStream, type StreamDeps } from './stream.ts';
 
 // createApp(deps): every route, the error handler and the 404; no listen().
 
@@ -20,6 +21,8 @@ export interface AppDeps {
   logger?: { error(obj: object, msg?: string): void };
   /** Directory served at `/`; default: the repository's web/. */
   webRoot?: string;
+  /** The live stream (hub, heartbeat); absent: no /stream routes (e.g. tests of the on-demand API alone). */
+  stream?: StreamDeps;
 }
 
 const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
@@ -47,6 +50,7 @@ export function createApp(deps: AppDeps = {}): OpenAPIHono {
   mountPlanets(app);
   mountLocations(app);
   // The stream routes mount here (before the method table below, so they get 405s and OPTIONS too).
+  if (deps.stream) mountStream(app, deps.stream);
   mountOpenApiDocument(app, {
     title: 'Orrery',
     version: '0.1.0',
