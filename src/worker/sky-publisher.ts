@@ -1,0 +1,94 @@
+import type { Broker, PublishItem } from '../broker/broker.ts';
+import type { Logger } from '../log.ts';
+import { createGridComputer } from '../sky/batch.ts';
+import { LOCATIONS, findLocation } from '../sky/locations.ts';
+import type { Location } from '../sky/types.ts';
+import { startTickLoop, type TickLoop, type TickReport } from './tick-loop.ts';
+
+// What the worker does each tick: the whole grid for the tick's instant, one Snapshot per location, one publish.
+// Used by workers/ephemeris-worker.ts (Redis) and by src/server.ts in the embedded mode (memory broker).
+
+export interface SkyPublisherOptions {
+  broker: Broker;
+  locations: readonly Location[];
+  tickMs: number;
+  log: Logger;
+}
+
+/** WORKER_LOCATIONS (comma-separated ids) → grid locations; unset → the whole grid. Unknown ids are an error. */
+export function selectLocations(ids: string | undefined): readonly Location[] {
+  if (!ids) return LOCATIONS;
+  const unknown: string[] = [];
+  const out: Location[] = [];
+  for (const id of new Set(ids.split(','))) {
+    const location = findLocation(id);
+    if (location) out.push(location);
+    else unknown.push(id);
+  }
+  if (unknown.length > 0) throw new Error(`WORKER_LOCATIONS names unknown grid locations: ${unknown.join(', ')}`);
+  return out;
+}
+
+/** The tick function alone (no timer), so it can be driven directly. */
+export function createSkyTick(options: Omit<SkyPublisherOptions, 'tickMs'>): (tickMs: number) => Promise<TickReport> {
+  const { broker, locations } = options;
+  const log = options.log;
+  const grid = createGridComputer(locations);
+  // Location JSON never changes: serialise it once, not 100 times a second.
+  const locationJson = locations.map((l) => JSON.stringify(l));
+  let outage: { since: number; skipped: number; reason: string } | undefined;
+
+  const skip = (reason: string): TickReport => {
+    if (!outage) {
+      outage = { since: Date.now(), skipped: 0, reason };
+      log.warn({ reason }, 'cannot publish; skipping ticks until the broker is back');
+    }
+    outage.skipped++;
+    return { skipped: true };
+  };
+
+  return async (tickMs) => {
+    // No point computing a grid nobody can receive.
+    if (!broker.ready()) return skip('broker not connected');
+    const t0 = performance.now();
+    const time = new Date(tickMs);
+    const skies = grid.compute(time);
+    const t1 = performance.now();
+    const publishedAt = Date.now();
+    const head = `,"time":"${time.toISOString()}","bodies":`;
+    const tail = `,"publishedAt":${publishedAt}}`;
+    // Same bytes as JSON.stringify({ location, time, bodies, publishedAt }), with the constant parts reused.
+    const items: PublishItem[] = skies.map((sky, i) => ({
+      channel: sky.location.id,
+      id: tickMs,
+      data: `{"location":${locationJson[i]}${head}${JSON.stringify(sky.bodies)}${tail}`,
+    }));
+    let published: number;
+    try {
+      const result = await broker.publish(items);
+      published = result.published;
+      if (result.failed.length > 0) {
+        log.warn({ failed: result.failed.length, first: result.failed[0] }, 'broker refused some snapshots');
+      }
+    } catch (err) {
+      return skip((err as Error).message);
+    }
+    if (outage) {
+      log.info({ downMs: Date.now() - outage.since, skippedTicks: outage.skipped }, 'publishing resumed');
+      outage = undefined;
+    }
+    const t2 = performance.now();
+    return {
+      locations: skies.length,
+      published,
+      computeMs: Math.round((t1 - t0) * 10) / 10,
+      publishMs: Math.round((t2 - t1) * 10) / 10,
+    };
+  };
+}
+
+/** Starts ticking at once; stop() finishes the tick in progress. */
+export function startSkyPublisher(options: SkyPublisherOptions): TickLoop {
+  const log = options.log.child({ component: 'worker' });
+  return startTickLoop({ periodMs: options.tickMs, tick: createSkyTick({ ...options, log }), log });
+}

@@ -1,0 +1,47 @@
+import { createBroker } from '../src/broker/index.ts';
+import { ConfigError, loadConfig } from '../src/config.ts';
+import { createLogger } from '../src/log.ts';
+import { selectLocations, startSkyPublisher } from '../src/worker/sky-publisher.ts';
+
+// `npm run worker`: computes the grid every TICK_MS and publishes it to Redis for any number of API nodes.
+// SIGTERM/SIGINT: the tick in progress finishes, then the process exits.
+
+let config;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`${err.message}\n`);
+  process.exit(2);
+}
+const log = createLogger(config.LOG_LEVEL, 'orrery-worker');
+if (!config.REDIS_URL) {
+  log.fatal('REDIS_URL is not set: the worker publishes to Redis (without Redis, `npm start` runs the worker in-process)');
+  process.exit(2);
+}
+let locations;
+try {
+  locations = selectLocations(config.WORKER_LOCATIONS);
+} catch (err) {
+  log.fatal((err as Error).message);
+  process.exit(2);
+}
+
+const broker = createBroker(config, log);
+const loop = startSkyPublisher({ broker, locations, tickMs: config.TICK_MS, log });
+log.info({ locations: locations.length, tickMs: config.TICK_MS, prefix: config.REDIS_PREFIX }, 'worker started');
+
+let stopping = false;
+const stop = (signal: string): void => {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'worker stopping after the current tick');
+  void (async () => {
+    await loop.stop();
+    await broker.close();
+    log.info(loop.stats(), 'worker stopped');
+    process.exit(0);
+  })();
+};
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGINT'));
