@@ -35,6 +35,7 @@ const ui = {
   lastUpdate: /** @type {HTMLTimeElement} */ ($('last-update')),
   liveLocation: $('live-location'),
   liveMeta: $('live-meta'),
+  observerNote: $('observer-note'),
   notice: $('notice'),
   form: /** @type {HTMLFormElement} */ ($('location-form')),
   lat: /** @type {HTMLInputElement} */ ($('lat')),
@@ -196,7 +197,9 @@ function render() {
   if (!data) return renderNotes();
   const zone = state.live ? timeZoneOf(state.live.location) : 'UTC';
   chart.update(data.bodies);
-  table.update(data.bodies, { time: data.time, timeZone: zone, source, locationId: state.live?.location.id });
+  // The table names the location its numbers are for: the snapshot's own, not the one we asked for.
+  const locationId = source === 'live' && state.snapshot ? state.snapshot.location.id : undefined;
+  table.update(data.bodies, { time: data.time, timeZone: zone, source, locationId });
   renderNotes();
 }
 
@@ -233,6 +236,9 @@ function renderMeta() {
     Object.assign(document.createElement('span'), { id: 'local-clock', className: 'clock' }),
   );
   renderClock();
+  const o = state.observer;
+  const how = { geolocation: 'from your browser', typed: 'as typed', city: 'the city centre', fallback: 'a stand-in until you choose' }[state.observerSource];
+  ui.observerNote.textContent = o ? `Your position: ${formatLatLon(o.lat, o.lon)}, ${Math.round(o.elevation)} m (${how}).` : '';
 }
 
 /** The location's local clock, from the tick time when streaming (the server's clock), else this device's. */

@@ -137,7 +137,7 @@ export class SkyChart {
       m.g.classList.toggle('below', !body.aboveHorizon);
       m.dot.setAttribute('r', r.toFixed(2));
       m.halo.setAttribute('r', (r * 2.2).toFixed(2));
-      const spot = placeLabel(x, y, r, m.label.textContent?.length ?? 4, placed);
+      const spot = placeLabel(x, y, r, m.label.textContent?.length ?? 4, !body.aboveHorizon, placed);
       m.label.setAttribute('x', spot.dx.toFixed(1));
       m.label.setAttribute('y', spot.dy.toFixed(1));
       m.label.setAttribute('text-anchor', spot.anchor);
@@ -154,13 +154,14 @@ const CHAR_W = 6.6;
 const LINE_H = 12;
 
 /**
- * Picks a label offset that does not overlap labels already placed: right of the marker, then left,
- * then above/below. Greedy, good enough for ten bodies.
- * @param {number} x @param {number} y @param {number} r @param {number} chars
+ * Picks a label offset that does not overlap labels or markers already placed: beside the marker,
+ * then above/below, then shifted a line. Greedy, good enough for ten bodies. Bodies in the ground
+ * band prefer the direction along the band, so their labels stay in it rather than off the chart.
+ * @param {number} x @param {number} y @param {number} r @param {number} chars @param {boolean} below
  * @param {{ x: number, y: number, w: number, h: number }[]} placed
  */
-function placeLabel(x, y, r, chars, placed) {
-  const w = chars * CHAR_W;
+function placeLabel(x, y, r, chars, below, placed) {
+  const w = chars * (below ? CHAR_W * 0.92 : CHAR_W);
   const gap = r + 4;
   /** @type {{ dx: number, dy: number, anchor: 'start' | 'end' | 'middle' }[]} */
   const right = [{ dx: gap, dy: 4, anchor: 'start' }];
@@ -176,7 +177,9 @@ function placeLabel(x, y, r, chars, placed) {
     { dx: -gap, dy: 4 - LINE_H, anchor: /** @type {const} */ ('end') },
   ];
   // Prefer the side facing the chart's centre near the right edge, so labels stay inside the picture.
-  const candidates = x > R * 0.45 ? [...left, ...right, ...vertical, ...shifted] : [...right, ...left, ...vertical, ...shifted];
+  const sideways = x > R * 0.45 ? [...left, ...right] : [...right, ...left];
+  const candidates =
+    below && Math.abs(x) > Math.abs(y) ? [...vertical, ...sideways, ...shifted] : [...sideways, ...vertical, ...shifted];
   const boxOf = (/** @type {{ dx: number, dy: number, anchor: string }} */ c) => {
     const left = c.anchor === 'start' ? x + c.dx : c.anchor === 'end' ? x + c.dx - w : x + c.dx - w / 2;
     return { x: left, y: y + c.dy - 10, w, h: LINE_H };

@@ -168,8 +168,8 @@ export function parseCoordinate(raw, axis) {
   return { ok: true, value };
 }
 
-/** The elevation range the page accepts, in metres: the Dead Sea shore to well above Everest. */
-export const ELEVATION_RANGE = /** @type {const} */ ([-500, 10000]);
+/** The elevation range the page accepts, in metres: the same as the API (the Dead Sea shore to the edge of space). */
+export const ELEVATION_RANGE = /** @type {const} */ ([-500, 100000]);
 
 /**
  * Elevation in metres; empty means sea level (the placeholder says so).

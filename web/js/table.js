@@ -6,23 +6,30 @@ import { compassPoint, formatDec, formatEventTime, formatMagnitude, formatNumber
 
 /** @typedef {import('./api.js').BodyPosition} BodyPosition */
 
-const COLUMNS = /** @type {const} */ (['az', 'alt', 'radec', 'mag', 'const', 'rise', 'set', 'horizon']);
+const COLUMNS = /** @type {const} */ (['az', 'alt', 'radec', 'mag', 'const', 'riseset', 'horizon']);
 
 export class BodyTable {
   /** @param {HTMLTableElement} table */
   constructor(table) {
     this.table = table;
     const tbody = /** @type {HTMLTableSectionElement} */ (table.tBodies[0]);
+    // Explicit roles: the phone layout restyles rows as grids, and some browsers then drop table semantics.
+    table.setAttribute('role', 'table');
+    for (const group of [table.tHead, tbody]) group?.setAttribute('role', 'rowgroup');
+    table.tHead?.rows[0]?.setAttribute('role', 'row');
+    for (const th of table.tHead?.querySelectorAll('th') ?? []) th.setAttribute('role', 'columnheader');
     /** @type {Map<string, Record<string, HTMLElement>>} */
     this.rows = new Map();
     for (const name of BODY_NAMES) {
       const style = BODY_STYLE[name];
       const tr = tbody.insertRow();
       tr.dataset.body = name;
+      tr.setAttribute('role', 'row');
       tr.style.setProperty('--body', style.color);
       const th = document.createElement('th');
       th.scope = 'row';
       th.dataset.col = 'name';
+      th.setAttribute('role', 'rowheader');
       th.innerHTML = `<span class="swatch" aria-hidden="true"></span><span class="symbol" aria-hidden="true">${style.symbol}</span> ${style.label}`;
       tr.appendChild(th);
       /** @type {Record<string, HTMLElement>} */
@@ -30,6 +37,7 @@ export class BodyTable {
       for (const col of COLUMNS) {
         const td = tr.insertCell();
         td.dataset.col = col;
+        td.setAttribute('role', 'cell');
         const headerCell = table.querySelector(`thead [data-col="${col}"]`);
         // The phone layout turns rows into cards and shows each cell's heading beside it.
         td.dataset.label = headerCell?.getAttribute('data-short') ?? headerCell?.textContent?.trim() ?? col;
@@ -55,16 +63,11 @@ export class BodyTable {
       set(cells.mag, formatMagnitude(b.magnitude));
       set(cells.const, constellationName(b.constellation));
       cells.const.title = b.constellation;
-      set(cells.rise, formatEventTime(b.rise, meta.timeZone, now));
-      set(cells.set, formatEventTime(b.set, meta.timeZone, now));
-      for (const key of /** @type {const} */ (['rise', 'set'])) {
-        const value = b[key];
-        cells[key].title = value ? new Date(value).toISOString() : `no ${key} within 24 hours`;
-      }
+      setRiseSet(cells.riseset, formatEventTime(b.rise, meta.timeZone, now), formatEventTime(b.set, meta.timeZone, now));
       const horizon = b.aboveHorizon ? 'Above' : 'Below';
       if (cells.horizon.dataset.state !== horizon.toLowerCase()) {
         cells.horizon.dataset.state = horizon.toLowerCase();
-        cells.horizon.innerHTML = `<span class="badge">${b.aboveHorizon ? '▲' : '▼'} ${horizon}</span>`;
+        cells.horizon.replaceChildren(span('badge', `${b.aboveHorizon ? '▲' : '▼'} ${horizon}`));
       }
       const row = /** @type {HTMLElement} */ (cells.az.parentElement);
       row.classList.toggle('is-below', !b.aboveHorizon);
@@ -72,6 +75,8 @@ export class BodyTable {
     }
     this.table.dataset.time = meta.time;
     this.table.dataset.source = meta.source;
+    if (meta.locationId) this.table.dataset.locationId = meta.locationId;
+    else delete this.table.dataset.locationId;
     this.table.dataset.filled = 'true';
   }
 }
@@ -82,8 +87,7 @@ function set(cell, text, extra) {
   if (cell.dataset.value === key) return;
   cell.dataset.value = key;
   if (extra) {
-    cell.innerHTML = '';
-    cell.append(text, Object.assign(document.createElement('span'), { className: 'sub', textContent: ` ${extra}` }));
+    cell.replaceChildren(text, span('sub', ` ${extra}`));
   } else {
     cell.textContent = text;
   }
@@ -94,9 +98,29 @@ function setRaDec(cell, ra, dec) {
   const key = `${ra}|${dec}`;
   if (cell.dataset.value === key) return;
   cell.dataset.value = key;
-  cell.innerHTML = '';
-  cell.append(
-    Object.assign(document.createElement('span'), { className: 'ra', textContent: ra }),
-    Object.assign(document.createElement('span'), { className: 'dec', textContent: dec }),
-  );
+  cell.replaceChildren(span('ra', ra), span('dec', dec));
 }
+
+/** Next rise above next set, each with an arrow for the eye and a word for screen readers. @param {HTMLElement} cell @param {string} rise @param {string} set */
+function setRiseSet(cell, rise, set) {
+  const key = `${rise}|${set}`;
+  if (cell.dataset.value === key) return;
+  cell.dataset.value = key;
+  const line = (/** @type {'rise' | 'set'} */ kind, /** @type {string} */ text) => {
+    const el = span(kind, '');
+    el.dataset.col = kind;
+    el.append(
+      hidden(span('arrow', kind === 'rise' ? '↑' : '↓')),
+      span('visually-hidden', kind === 'rise' ? 'rises ' : 'sets '),
+      text === '—' ? Object.assign(span('none', '—'), { title: `no ${kind} in the next 24 hours` }) : text,
+    );
+    return el;
+  };
+  cell.replaceChildren(line('rise', rise), line('set', set));
+}
+
+/** @param {HTMLElement} el */
+const hidden = (el) => (el.setAttribute('aria-hidden', 'true'), el);
+
+/** @param {string} className @param {string} text */
+const span = (className, text) => Object.assign(document.createElement('span'), { className, textContent: text });
