@@ -1,4 +1,5 @@
 import { request, type ClientRequest, type IncomingHttpHeaders } from 'node:http';
+import { createGunzip } from 'node:zlib';
 
 // A small SSE client on raw node:http that behaves like a browser's EventSource where it matters here:
 // it parses the event stream per the HTML spec, remembers the last event id and the server's `retry`,
@@ -64,7 +65,8 @@ export function openSse(url: string, options: SseOptions = {}): SseClient {
 
   function connect(): void {
     const index = connections.length;
-    const headers: Record<string, string> = { Accept: 'text/event-stream', 'Cache-Control': 'no-cache' };
+    // Browsers offer gzip on every request; a proxy that compresses streams must show up here too.
+    const headers: Record<string, string> = { Accept: 'text/event-stream', 'Cache-Control': 'no-cache', 'Accept-Encoding': 'gzip' };
     if (lastEventId !== undefined) headers['Last-Event-ID'] = lastEventId;
     const openedWith = lastEventId;
     let ended = false;
@@ -92,8 +94,9 @@ export function openSse(url: string, options: SseOptions = {}): SseClient {
       let buffer = '';
       let data: string[] = [];
       let eventType = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
+      const body: NodeJS.ReadableStream = res.headers['content-encoding'] === 'gzip' ? res.pipe(createGunzip()) : res;
+      body.setEncoding('utf8');
+      body.on('data', (chunk: string) => {
         buffer += chunk;
         const lines = buffer.split(/\r\n|\n|\r/);
         buffer = lines.pop() ?? '';
@@ -118,7 +121,8 @@ export function openSse(url: string, options: SseOptions = {}): SseClient {
         }
         notify();
       });
-      res.on('end', end);
+      body.on('end', end);
+      body.on('error', end);
       res.on('close', end);
       res.on('error', end);
     });

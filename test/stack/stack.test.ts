@@ -1,0 +1,189 @@
+import { request } from 'node:http';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type Stack } from '../../scripts/stack.ts';
+import { openSse, servedBy, type SseClient, type SseEvent } from './sse-client.ts';
+
+// The production topology as processes (redis-server, worker, two API nodes, nginx with the repo's
+// template), started by the same launcher as `npm run stack`. Everything goes through nginx, the way a
+// browser would reach it.
+
+const TICK_MS = 500;
+const STREAMS_PER_CLIENT = 6;
+/** Budget from the worker's publish to the client's receipt, through Redis, an API node and nginx. */
+const MAX_DELIVERY_MS = 100;
+
+let stack: Stack;
+const clients: SseClient[] = [];
+
+function client(path: string, options?: Parameters<typeof openSse>[1]): SseClient {
+  const c = openSse(`${stack.url}${path}`, options);
+  clients.push(c);
+  return c;
+}
+
+function closeAll(): void {
+  for (const c of clients.splice(0)) c.close();
+}
+
+interface Snapshot {
+  location: { id: string };
+  time: string;
+  bodies: { name: string }[];
+  publishedAt: number;
+}
+
+const snapshot = (e: SseEvent): Snapshot => JSON.parse(e.data) as Snapshot;
+const ids = (events: readonly SseEvent[]): number[] => events.map((e) => Number(e.id));
+
+/** Plain GET through nginx: status, headers, body. */
+function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${stack.url}${path}`, { headers, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const nodeAddress = (i: number): string => new URL(stack.apiUrls[i]!).host;
+
+beforeAll(async () => {
+  stack = await startStack({
+    streamsPerClient: STREAMS_PER_CLIENT,
+    env: { TICK_MS: String(TICK_MS), HISTORY_SECONDS: '60', LOG_LEVEL: 'warn', WORKER_LOCATIONS: 'london,paris,tokyo' },
+  });
+}, 90_000);
+
+afterEach(async () => {
+  closeAll();
+  // Let nginx see the closed streams before the next test counts streams per client.
+  await new Promise((r) => setTimeout(r, 200));
+});
+
+afterAll(async () => {
+  closeAll();
+  await stack?.stop();
+}, 30_000);
+
+describe('the stack through nginx', () => {
+  it('serves the page from web/ and the JSON routes from the API nodes', async () => {
+    const page = await get('/');
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.body).toMatch(/<html/i);
+    expect(page.headers['cache-control']).toBe('no-cache');
+    expect(page.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(page.headers['x-frame-options']).toBe('DENY');
+    expect(page.headers.server).toBe('nginx');
+
+    const mars = await get('/planets/mars');
+    expect(mars.status).toBe(200);
+    expect(mars.headers['content-type']).toMatch(/^application\/json/);
+    expect(JSON.parse(mars.body)).toMatchObject({ name: 'mars' });
+    expect([nodeAddress(0), nodeAddress(1)]).toContain(String(mars.headers['x-upstream']).split(',').at(-1)!.trim());
+
+    const bad = await get('/planets/mars?lat=abc&lon=0');
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.body)).toMatchObject({ error: 'invalid_parameter' });
+  });
+
+  it(`delivers every tick as event: update within ${MAX_DELIVERY_MS} ms of the worker publishing it`, async () => {
+    const c = client('/stream/london', { reconnect: false });
+    // The first event is the latest snapshot, replayed on connect; the live ones follow it.
+    await c.waitFor('7 events', (ev) => ev.length >= 7, 15_000);
+    const live = c.events.slice(1, 7);
+    expect(live.every((e) => e.event === 'update')).toBe(true);
+    expect(c.connections).toHaveLength(1);
+    expect(c.connections[0]!.headers['content-type']).toMatch(/^text\/event-stream/);
+
+    const liveIds = ids(live);
+    for (let i = 1; i < liveIds.length; i++) expect(liveIds[i]! - liveIds[i - 1]!).toBe(TICK_MS);
+    const delays = live.map((e) => {
+      const s = snapshot(e);
+      expect(s.location.id).toBe('london');
+      expect(s.time).toBe(new Date(Number(e.id)).toISOString());
+      expect(s.bodies).toHaveLength(10);
+      return e.receivedAt - s.publishedAt;
+    });
+    console.info(`delivery through nginx (ms): ${delays.join(', ')}`);
+    for (const d of delays) {
+      expect(d).toBeGreaterThanOrEqual(0);
+      expect(d).toBeLessThanOrEqual(MAX_DELIVERY_MS);
+    }
+  });
+
+  it('spreads streams over both API nodes', async () => {
+    const cs = Array.from({ length: 4 }, () => client('/stream/paris'));
+    await Promise.all(cs.map((c, i) => c.waitFor(`client ${i} first event`, (ev) => ev.length >= 1, 10_000)));
+    const nodes = new Set(cs.map((c) => servedBy(c.connections[0]!)));
+    expect([...nodes].sort()).toEqual([nodeAddress(0), nodeAddress(1)].sort());
+  });
+
+  it(`answers stream number ${STREAMS_PER_CLIENT + 1} from one address with 429 JSON and Retry-After`, async () => {
+    const cs = Array.from({ length: STREAMS_PER_CLIENT }, () => client('/stream/tokyo'));
+    await Promise.all(cs.map((c, i) => c.waitFor(`client ${i} first event`, (ev) => ev.length >= 1, 10_000)));
+    const refused = await get('/stream/tokyo', { Accept: 'text/event-stream' });
+    expect(refused.status).toBe(429);
+    expect(refused.headers['content-type']).toMatch(/^application\/json/);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    const body = JSON.parse(refused.body) as { error: string; message: string };
+    expect(body.error).toBe('too_many_streams');
+    expect(body.message.length).toBeGreaterThan(0);
+
+    // One closes: the next may come in.
+    cs[0]!.close();
+    await new Promise((r) => setTimeout(r, 200));
+    const again = client('/stream/tokyo');
+    await again.waitFor('a stream after one closed', (ev) => ev.length >= 1, 10_000);
+  });
+
+  it('moves the clients of a killed API node to the other one, resuming with Last-Event-ID without a gap', async () => {
+    const a = client('/stream/london');
+    const b = client('/stream/london');
+    await Promise.all([a, b].map((c) => c.waitFor('first event', (ev) => ev.length >= 2, 10_000)));
+    const victim = stack.apiUrls.findIndex((u) => new URL(u).host === servedBy(a.connections[0]!));
+    expect(victim).toBeGreaterThanOrEqual(0);
+    const survivor = nodeAddress(1 - victim);
+
+    const killedAt = Date.now();
+    await stack.killApiNode(victim);
+    // EventSource-like: the stream ends, the client waits `retry` (2 s) and comes back with Last-Event-ID.
+    await a.waitFor('events after reconnecting', (ev) => ev.some((e) => e.connection >= 1 && Number(e.id) > killedAt + 2 * TICK_MS), 15_000);
+
+    expect(a.connections.length).toBeGreaterThanOrEqual(2);
+    const resumed = a.connections.at(-1)!;
+    expect(resumed.status).toBe(200);
+    expect(servedBy(resumed)).toBe(survivor);
+    expect(resumed.lastEventId).toBeDefined();
+
+    // No snapshot missed, none repeated: ids run exactly one tick apart across the failover.
+    const all = ids(a.events);
+    const gaps = all.slice(1).map((id, i) => id - all[i]!).filter((d) => d !== TICK_MS);
+    expect(gaps, `ids ${all.join(', ')}`).toEqual([]);
+    expect(a.events.filter((e) => e.connection >= 1).length).toBeGreaterThan(2);
+
+    // A client the failure did not concern was not disturbed (unless it was on the same node).
+    if (servedBy(b.connections[0]!) === survivor) expect(b.connections).toHaveLength(1);
+
+    // Back again: a restarted node takes new streams (least_conn sends them to the emptiest node),
+    // once nginx's fail_timeout for it has passed.
+    await stack.restartApiNode(victim);
+    const deadline = Date.now() + 20_000;
+    let landed = false;
+    while (!landed && Date.now() < deadline) {
+      const probe = openSse(`${stack.url}/stream/london`, { reconnect: false });
+      try {
+        await probe.waitFor('probe event', (ev) => ev.length >= 1, 5000);
+        landed = servedBy(probe.connections[0]!) === nodeAddress(victim);
+      } finally {
+        probe.close();
+      }
+      if (!landed) await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(landed, `no stream reached the restarted api${victim + 1}`).toBe(true);
+  }, 60_000);
+});
