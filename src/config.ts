@@ -6,6 +6,11 @@ import { z } from 'zod';
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 
+const isHostPort = (seed: string): boolean => {
+  const m = /^[A-Za-z0-9.-]+:(\d{1,5})$/.exec(seed);
+  return m !== null && Number(m[1]) >= 1 && Number(m[1]) <= 65535;
+};
+
 const schema = z.object({
   PORT: port.default(8080),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -13,6 +18,17 @@ const schema = z.object({
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    .optional(),
+  /**
+   * Redis Cluster seeds, comma-separated host:port (any few masters; the rest is discovered). Set: API node only,
+   * joined by the cluster with sharded pub/sub. Exclusive with REDIS_URL.
+   */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .refine(
+      (v) => v.split(',').every(isHostPort),
+      'must be comma-separated host:port seeds with ports 1-65535, e.g. "10.0.0.1:7000,10.0.0.2:7000"',
+    )
     .optional(),
   /** Prefix of every Redis key and channel, so several deployments or tests can share one server. */
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]*$/, 'may hold only letters, digits, ":", "_" and "-"').default('orrery:'),
@@ -26,6 +42,14 @@ const schema = z.object({
   /** Comma-separated grid location ids the worker computes; unset: the whole grid. For tests and small machines. */
   WORKER_LOCATIONS: z.string().regex(/^[a-z0-9-]+(,[a-z0-9-]+)*$/, 'must be comma-separated location ids').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+}).superRefine((c, ctx) => {
+  if (c.REDIS_URL && c.REDIS_CLUSTER_NODES) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['REDIS_CLUSTER_NODES'],
+      message: 'REDIS_URL is set too: pick one (REDIS_URL for one Redis, REDIS_CLUSTER_NODES for a Redis Cluster)',
+    });
+  }
 });
 
 export type Config = z.infer<typeof schema>;
