@@ -1,7 +1,8 @@
 import { request } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../scripts/stack.ts';
-import { openSse, servedBy, type SseClient, type SseEvent } from './sse-client.ts';
+import { launchChromium } from '../browser/harness.ts';
+import { openSse, servedBy, type SseClient, type SseEvent } from '../../scripts/sse-client.ts';
 
 // The production topology as processes (redis-server, worker, two API nodes, nginx with the repo's
 // template), started by the same launcher as `npm run stack`. Everything goes through nginx, the way a
@@ -89,6 +90,44 @@ describe('the stack through nginx', () => {
     const bad = await get('/planets/mars?lat=abc&lon=0');
     expect(bad.status).toBe(400);
     expect(JSON.parse(bad.body)).toMatchObject({ error: 'invalid_parameter' });
+  });
+
+  it('runs the live page through nginx under its Content-Security-Policy', async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      const problems: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+      });
+      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+      // CSP violations do not always reach the console; the DOM event always fires.
+      await page.exposeFunction('reportViolation', (v: string) => problems.push(`csp: ${v}`));
+      await page.addInitScript(() => {
+        document.addEventListener('securitypolicyviolation', (e) => {
+          (window as unknown as { reportViolation(v: string): void }).reportViolation(`${e.violatedDirective} ${e.blockedURI} ${e.sample}`);
+        });
+      });
+      const res = await page.goto(`${stack.url}/?location=london`);
+      expect(res?.status()).toBe(200);
+      // Two successive live snapshots in the table: the EventSource went through nginx and stays open.
+      const liveTime = async (after: string): Promise<string> => {
+        await page.waitForFunction(
+          (prev) => {
+            const t = document.getElementById('bodies');
+            return document.getElementById('status')?.dataset.state === 'live' && t?.dataset.source === 'live' && !!t.dataset.time && t.dataset.time > prev;
+          },
+          after,
+          { timeout: 10_000 },
+        );
+        return (await page.locator('#bodies').getAttribute('data-time')) ?? '';
+      };
+      const first = await liveTime('');
+      await liveTime(first);
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+    }
   });
 
   it(`delivers every tick as event: update within ${MAX_DELIVERY_MS} ms of the worker publishing it`, async () => {
