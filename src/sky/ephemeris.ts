@@ -1,21 +1,30 @@
 import {
+  Body,
   Constellation,
   Equator,
   Horizon,
   Illumination,
   MakeTime,
   Observer as EngineObserver,
+  Refraction as refractionAngle,
   SearchHourAngle,
   SearchRiseSet,
 } from 'astronomy-engine';
 import { ENGINE_BODY } from './bodies.ts';
-import type { BodyName, BodyPosition, Observer, Refraction } from './types.ts';
-
-// The straightforward per-observer path: astronomy-engine's own functions, one body at a time.
-// It is the reference the fast paths are tested against, and the baseline of bench:sky.
+import { searchRiseSet, searchTransit } from './events.ts';
+import { isoString } from './isotime.ts';
+import { brightness } from './magnitude.ts';
+import { ELEVATION_RANGE, LAT_RANGE, LON_RANGE, TIME_RANGE } from './observer.ts';
+import { Instant, illuminationAt, instant, instantJ2000, makeSite, type Site } from './topocentric.ts';
+import { J2000_MS, MS_PER_DAY, RAD2DEG, RAD2HOUR, spanFor } from './track.ts';
+import { BODY_NAMES, type BodyName, type BodyPosition, type Observer, type Refraction } from './types.ts';
 
 const DAY_MS = 86_400_000;
 
+// ---- reference path ------------------------------------------------------------------------------
+
+// The straightforward per-observer path: astronomy-engine's own functions, one body at a time.
+// It is the reference the fast paths are tested against, and the baseline of bench:sky.
 export function computeBodyNaive(
   name: BodyName,
   observer: Observer,
@@ -49,4 +58,150 @@ export function computeBodyNaive(
     transit: within(transit.time.date),
     set: within(set?.date),
   };
+}
+
+// ---- fast path -----------------------------------------------------------------------------------
+//
+// Same quantities, same definitions, from the interpolated observer-independent track (track.ts):
+// per call only the observer's own geometry and the rise/set/transit root searches on cheap functions.
+
+/** Next events as UT days since J2000 (astronomy-engine's `ut`), or null. */
+export interface EventTimes {
+  rise: number | null;
+  set: number | null;
+  transit: number;
+}
+
+export function utOf(ms: number): number {
+  return (ms - J2000_MS) / MS_PER_DAY;
+}
+
+/** The instant astronomy-engine would report for ut (its AstroTime.date: the Date constructor truncates), as epoch ms. */
+export function msOf(ut: number): number {
+  return Math.trunc(J2000_MS + ut * MS_PER_DAY);
+}
+
+function inRange(v: number, r: { min: number; max: number }): boolean {
+  return v >= r.min && v <= r.max;
+}
+
+/** Programming-error guard: the HTTP layer validates first (src/sky/observer.ts); this only refuses to guess. */
+export function checkObserver(o: Observer): void {
+  if (!inRange(o.lat, LAT_RANGE)) throw new RangeError(`lat must be within -90..90, got ${o.lat}`);
+  if (!inRange(o.lon, LON_RANGE)) throw new RangeError(`lon must be within -180..180, got ${o.lon}`);
+  if (!inRange(o.elevation, ELEVATION_RANGE)) throw new RangeError(`elevation out of range: ${o.elevation}`);
+}
+
+function checkTime(time: Date): number {
+  const ms = time.getTime();
+  if (!(ms >= TIME_RANGE.min && ms < TIME_RANGE.max)) throw new RangeError(`time out of the supported range: ${String(time)}`);
+  return ms;
+}
+
+function engineBody(name: BodyName): Body {
+  const body = ENGINE_BODY[name];
+  if (body === undefined) throw new RangeError(`unknown body: ${String(name)}`);
+  return body;
+}
+
+/** The three searches, each from startUt; rise/set look limitDays ahead, transit is always found. */
+export function eventTimes(body: Body, site: Site, startUt: number, limitDays = 1): EventTimes {
+  const span = spanFor(body, startUt);
+  return {
+    rise: searchRiseSet(span, site, body, +1, startUt, limitDays),
+    set: searchRiseSet(span, site, body, -1, startUt, limitDays),
+    transit: searchTransit(span, site, startUt),
+  };
+}
+
+/** ISO string of an event if it is at most a day after ms (computeBodyNaive's rule), else null. */
+export function eventIso(ut: number | null, ms: number): string | null {
+  if (ut === null) return null;
+  const t = msOf(ut);
+  return t - ms <= DAY_MS ? isoString(t) : null;
+}
+
+const OUT = new Float64Array(Instant.Size);
+const J = new Float64Array(3);
+const G = new Float64Array(7);
+
+/** Everything but the events: position, brightness, constellation at one instant. */
+export function positionAt(
+  name: BodyName,
+  body: Body,
+  site: Site,
+  ms: number,
+  refraction: Refraction,
+): Omit<BodyPosition, 'rise' | 'set' | 'transit'> {
+  const ut = utOf(ms);
+  const span = spanFor(body, ut);
+  instant(span, site, ut, OUT);
+  let alt = OUT[Instant.Alt]!;
+  if (refraction === 'normal') {
+    // Horizon(..., 'normal') works on the zenith distance; do the same arithmetic.
+    let zd = 90 - alt;
+    zd -= refractionAngle('normal', 90 - zd);
+    alt = 90 - zd;
+  }
+  instantJ2000(span, site, ut, OUT, J);
+  let ra2000 = RAD2HOUR * Math.atan2(J[1]!, J[0]!);
+  if (ra2000 < 0) ra2000 += 24;
+  const dec2000 = RAD2DEG * Math.atan2(J[2]!, Math.hypot(J[0]!, J[1]!));
+  illuminationAt(span, ut, G);
+  const b = brightness(body, G);
+  return {
+    name,
+    az: OUT[Instant.Az]!,
+    alt,
+    ra: OUT[Instant.Ra]!,
+    dec: OUT[Instant.Dec]!,
+    distance: OUT[Instant.Dist]!,
+    magnitude: b.magnitude,
+    phase: b.phase,
+    constellation: Constellation(ra2000, dec2000).symbol,
+    aboveHorizon: alt > 0,
+  };
+}
+
+function bodyAt(name: BodyName, site: Site, ms: number, refraction: Refraction): BodyPosition {
+  const body = engineBody(name);
+  const p = positionAt(name, body, site, ms, refraction);
+  const ev = eventTimes(body, site, utOf(ms));
+  return {
+    name,
+    az: p.az,
+    alt: p.alt,
+    ra: p.ra,
+    dec: p.dec,
+    distance: p.distance,
+    magnitude: p.magnitude,
+    phase: p.phase,
+    constellation: p.constellation,
+    aboveHorizon: p.aboveHorizon,
+    rise: eventIso(ev.rise, ms),
+    transit: eventIso(ev.transit, ms),
+    set: eventIso(ev.set, ms),
+  };
+}
+
+/** One body for one observer at one instant: the fast on-demand path. */
+export function computeBody(
+  name: BodyName,
+  observer: Observer,
+  time: Date,
+  refraction: Refraction = 'normal',
+): BodyPosition {
+  checkObserver(observer);
+  const ms = checkTime(time);
+  return bodyAt(name, makeSite(observer), ms, refraction);
+}
+
+/** All ten bodies, in BODY_NAMES order. */
+export function computeAll(observer: Observer, time: Date, refraction: Refraction = 'normal'): BodyPosition[] {
+  checkObserver(observer);
+  const ms = checkTime(time);
+  const site = makeSite(observer);
+  const out: BodyPosition[] = [];
+  for (const name of BODY_NAMES) out.push(bodyAt(name, site, ms, refraction));
+  return out;
 }
