@@ -30,6 +30,8 @@ export interface RedisBrokerOptions {
   log: Logger;
   /** a command that gets no reply within this time fails (default 5000) */
   commandTimeoutMs?: number;
+  /** CLIENT SETNAME base, shown in CLIENT LIST as `<name>-pub` / `<name>-sub` (default `orrery`) */
+  clientName?: string;
 }
 
 interface ChannelEntry {
@@ -71,8 +73,9 @@ export class RedisBroker implements Broker {
       connectTimeout: 5000,
       retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000),
     };
-    this.pub = new Redis(options.url, { ...common, connectionName: 'orrery-pub' });
-    this.sub = new Redis(options.url, { ...common, connectionName: 'orrery-sub' });
+    const name = options.clientName ?? 'orrery';
+    this.pub = new Redis(options.url, { ...common, connectionName: `${name}-pub` });
+    this.sub = new Redis(options.url, { ...common, connectionName: `${name}-sub` });
     this.watch(this.pub, 'publisher');
     this.watch(this.sub, 'subscriber');
     this.sub.on('message', (key: string, payload: string) => this.onMessage(key, payload));

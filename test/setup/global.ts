@@ -1,4 +1,42 @@
-// Global setup: real services shared by the integration tests (Redis is added by the stream work).
-export default async function setup(): Promise<() => Promise<void>> {
-  return async () => {};
+import type { TestProject } from 'vitest/node';
+import { INSTALL_HINT, dockerAnswers, startRedisServer } from './redis.ts';
+
+// Global setup: one real Redis for the whole run, handed to tests as inject('redisUrl').
+// REDIS_URL if set; else Testcontainers (redis:7-alpine) when a Docker engine answers within a second; else a
+// redis-server process on a free loopback port; else the run fails saying what to install.
+// Tests isolate with their own REDIS_PREFIX (see test/setup/prefix.ts), so one server serves every file.
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    redisUrl: string;
+    /** how the Redis was obtained: env, testcontainers or redis-server */
+    redisSource: string;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const fromEnv = process.env.REDIS_URL;
+  if (fromEnv) {
+    project.provide('redisUrl', fromEnv);
+    project.provide('redisSource', 'env');
+    return async () => {};
+  }
+  if (await dockerAnswers(1000)) {
+    const { RedisContainer } = await import('@testcontainers/redis');
+    const container = await new RedisContainer('redis:7-alpine').start();
+    project.provide('redisUrl', container.getConnectionUrl());
+    project.provide('redisSource', 'testcontainers');
+    return async () => {
+      await container.stop();
+    };
+  }
+  let server;
+  try {
+    server = await startRedisServer();
+  } catch (err) {
+    throw new Error(`no Redis for the tests: ${(err as Error).message}\n${INSTALL_HINT}`);
+  }
+  project.provide('redisUrl', server.url);
+  project.provide('redisSource', 'redis-server');
+  return () => server.stop();
 }
