@@ -11,12 +11,13 @@ import {
   SearchRiseSet,
 } from 'astronomy-engine';
 import { ENGINE_BODY } from './bodies.ts';
+import { constellationOf } from './constellation.ts';
 import { searchRiseSet, searchTransit } from './events.ts';
 import { isoString } from './isotime.ts';
 import { brightness } from './magnitude.ts';
 import { ELEVATION_RANGE, LAT_RANGE, LON_RANGE, TIME_RANGE } from './observer.ts';
 import { Instant, illuminationAt, instant, instantJ2000, makeSite, type Site } from './topocentric.ts';
-import { J2000_MS, MS_PER_DAY, RAD2DEG, RAD2HOUR, spanFor } from './track.ts';
+import { J2000_MS, MS_PER_DAY, spanFor } from './track.ts';
 import { BODY_NAMES, type BodyName, type BodyPosition, type Observer, type Refraction } from './types.ts';
 
 const DAY_MS = 86_400_000;
@@ -144,9 +145,6 @@ export function positionAt(
     alt = 90 - zd;
   }
   instantJ2000(span, site, ut, OUT, J);
-  let ra2000 = RAD2HOUR * Math.atan2(J[1]!, J[0]!);
-  if (ra2000 < 0) ra2000 += 24;
-  const dec2000 = RAD2DEG * Math.atan2(J[2]!, Math.hypot(J[0]!, J[1]!));
   illuminationAt(span, ut, G);
   const b = brightness(body, G);
   return {
@@ -158,7 +156,7 @@ export function positionAt(
     distance: OUT[Instant.Dist]!,
     magnitude: b.magnitude,
     phase: b.phase,
-    constellation: Constellation(ra2000, dec2000).symbol,
+    constellation: constellationOf(J[0]!, J[1]!, J[2]!),
     aboveHorizon: alt > 0,
   };
 }

@@ -1,0 +1,67 @@
+import { AstroTime, Constellation, Rotation_EQJ_EQD } from 'astronomy-engine';
+import { RAD2DEG, RAD2HOUR } from './track.ts';
+
+// Constellation lookup with a cell cache, equal to astronomy-engine's Constellation().
+//
+// Constellation() precesses the direction to the B1875 equinox and scans the IAU boundary table, whose
+// edges all lie on a lattice: declinations in steps of 1/24° and right ascensions in steps of 1/360 h
+// (ConstelBounds' compact units). So the answer is constant over each lattice cell, and one call per
+// cell is enough; later lookups in the cell cost a rotation and a Map hit instead of a ~350-row scan.
+// Points within a hair of a lattice line (where rounding could put them in the neighbouring cell)
+// always go to Constellation() itself.
+
+// The same B1875 rotation Constellation() builds (astronomy.js: ConstelRot).
+const ROT = Rotation_EQJ_EQD(new AstroTime(-45655.74141261017)).rot;
+const R00 = ROT[0]![0]!, R01 = ROT[0]![1]!, R02 = ROT[0]![2]!;
+const R10 = ROT[1]![0]!, R11 = ROT[1]![1]!, R12 = ROT[1]![2]!;
+const R20 = ROT[2]![0]!, R21 = ROT[2]![1]!, R22 = ROT[2]![2]!;
+
+const RA_CELLS = 24 * 360;
+/** Distance from a lattice line, in cells, below which we do not trust the cell index. */
+const EDGE = 1e-7;
+const MAX_CELLS = 65_536;
+const CELLS = new Map<number, string>();
+
+function reference(x: number, y: number, z: number): string {
+  let lon = RAD2DEG * Math.atan2(y, x);
+  if (lon < 0) lon += 360;
+  const dec = RAD2DEG * Math.atan2(z, Math.sqrt(x * x + y * y));
+  try {
+    return Constellation(lon / 15, dec).symbol;
+  } catch {
+    // Constellation() throws when its B1875 right ascension rounds up to exactly 24 h (a direction
+    // within ~1e-13 rad of the B1875 equinox meridian). A nanoradian step east is the same answer.
+    return Constellation((lon + 1e-7) / 15, dec).symbol;
+  }
+}
+
+/** IAU abbreviation of the constellation containing the direction (x, y, z), J2000 equator (EQJ). */
+export function constellationOf(x: number, y: number, z: number): string {
+  // Unit vector first: Constellation() goes through (ra, dec) and back to a unit vector.
+  const n = 1 / Math.sqrt(x * x + y * y + z * z);
+  const ux = x * n;
+  const uy = y * n;
+  const uz = z * n;
+  const bx = R00 * ux + R10 * uy + R20 * uz;
+  const by = R01 * ux + R11 * uy + R21 * uz;
+  const bz = R02 * ux + R12 * uy + R22 * uz;
+  let ra = RAD2HOUR * Math.atan2(by, bx);
+  if (ra < 0) ra += 24;
+  const dec = RAD2DEG * Math.atan2(bz, Math.sqrt(bx * bx + by * by));
+  const fr = ra * 360;
+  const fd = (dec + 90) * 24;
+  if (Math.abs(fr - Math.round(fr)) < EDGE || Math.abs(fd - Math.round(fd)) < EDGE) return reference(ux, uy, uz);
+  const key = Math.floor(fd) * RA_CELLS + Math.floor(fr);
+  let symbol = CELLS.get(key);
+  if (symbol === undefined) {
+    symbol = reference(ux, uy, uz);
+    if (CELLS.size >= MAX_CELLS) CELLS.delete(CELLS.keys().next().value!);
+    CELLS.set(key, symbol);
+  }
+  return symbol;
+}
+
+/** For tests: forget every cached cell. */
+export function clearConstellationCache(): void {
+  CELLS.clear();
+}
