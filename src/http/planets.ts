@@ -1,20 +1,14 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { BODY_NAMES, parseBodyName } from '../sky/bodies.ts';
-import { computeBodyNaive } from '../sky/ephemeris.ts';
+import { computeAll, computeBody } from '../sky/ephemeris.ts';
 import { GREENWICH, quote, resolveObserver } from '../sky/observer.ts';
-import type { BodyName, BodyPosition, Observer, Refraction } from '../sky/types.ts';
+import type { Observer, Refraction } from '../sky/types.ts';
 import { HttpError } from './errors.ts';
 import { addRoute, errorResponses, json } from './openapi.ts';
 import { BodyNameParam, PlanetResponse, PlanetsResponse, SkyQuery } from './schemas.ts';
 import { queryParser } from './validate.ts';
 
 // GET /planets/:name and GET /planets: any body, any observer, any instant, computed on request.
-
-// The one place the on-demand routes reach the ephemeris (swap in the fast path here).
-const computeBody = (name: BodyName, observer: Observer, time: Date, refraction: Refraction): BodyPosition =>
-  computeBodyNaive(name, observer, time, refraction);
-const computeAll = (observer: Observer, time: Date, refraction: Refraction): BodyPosition[] =>
-  BODY_NAMES.map((name) => computeBodyNaive(name, observer, time, refraction));
 
 const parseSkyQuery = queryParser(SkyQuery);
 const VALID_NAMES = BODY_NAMES.join(', ');
