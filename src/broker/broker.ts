@@ -1,5 +1,6 @@
-// The seam between the tick publisher and the API nodes' fan-out. Two implementations chosen at start-up:
-// memory.ts (no REDIS_URL: one process) and redis.ts (pub/sub + a capped stream per channel).
+// The seam between the tick publisher and the API nodes' fan-out. Implementations chosen at start-up:
+// memory.ts (no REDIS_URL: one process), redis.ts (pub/sub + a capped stream per channel) and redis-cluster.ts
+// (REDIS_CLUSTER_NODES: the same on a Redis Cluster, sharded pub/sub).
 // A channel is a grid location id; implementations add their own naming (prefix, `sky:`, `history:`).
 // Payloads are opaque strings (the SSE `data` line); ids are the tick instant in epoch ms and increase per channel.
 
@@ -32,7 +33,7 @@ export interface BrokerStats {
 }
 
 export interface Broker {
-  readonly kind: 'memory' | 'redis';
+  readonly kind: 'memory' | 'redis' | 'redis-cluster';
   /** Stores each item in its channel's history and delivers it live, all in one round trip. */
   publish(items: readonly PublishItem[]): Promise<PublishResult>;
   /**
