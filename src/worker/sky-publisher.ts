@@ -8,6 +8,8 @@ import { startTickLoop, type TickLoop, type TickReport } from './tick-loop.ts';
 // What the worker does each tick: the whole grid for the tick's instant, one Snapshot per location, one publish.
 // Used by workers/ephemeris-worker.ts (Redis) and by src/server.ts in the embedded mode (memory broker).
 
+const STARTUP_GRACE_MS = 5000;
+
 export interface SkyPublisherOptions {
   broker: Broker;
   locations: readonly Location[];
@@ -37,8 +39,15 @@ export function createSkyTick(options: Omit<SkyPublisherOptions, 'tickMs'>): (ti
   // Location JSON never changes: serialise it once, not 100 times a second.
   const locationJson = locations.map((l) => JSON.stringify(l));
   let outage: { since: number; skipped: number; reason: string } | undefined;
+  let published = 0;
+  const created = Date.now();
 
   const skip = (reason: string): TickReport => {
+    // The first connection takes a moment: ticks before it are not an outage worth a warning.
+    if (published === 0 && Date.now() - created < STARTUP_GRACE_MS) {
+      log.debug({ reason }, 'broker not ready yet; tick skipped');
+      return { skipped: true };
+    }
     if (!outage) {
       outage = { since: Date.now(), skipped: 0, reason };
       log.warn({ reason }, 'cannot publish; skipping ticks until the broker is back');
@@ -63,10 +72,10 @@ export function createSkyTick(options: Omit<SkyPublisherOptions, 'tickMs'>): (ti
       id: tickMs,
       data: `{"location":${locationJson[i]}${head}${JSON.stringify(sky.bodies)}${tail}`,
     }));
-    let published: number;
+    let count: number;
     try {
       const result = await broker.publish(items);
-      published = result.published;
+      count = result.published;
       if (result.failed.length > 0) {
         log.warn({ failed: result.failed.length, first: result.failed[0] }, 'broker refused some snapshots');
       }
@@ -78,9 +87,12 @@ export function createSkyTick(options: Omit<SkyPublisherOptions, 'tickMs'>): (ti
       outage = undefined;
     }
     const t2 = performance.now();
+    if (published++ === 0) {
+      log.info({ tick: tickMs, locations: count, computeMs: Math.round(t1 - t0) }, 'first snapshots published');
+    }
     return {
       locations: skies.length,
-      published,
+      published: count,
       computeMs: Math.round((t1 - t0) * 10) / 10,
       publishMs: Math.round((t2 - t1) * 10) / 10,
     };

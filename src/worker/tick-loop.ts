@@ -78,7 +78,6 @@ export function startTickLoop(options: TickLoopOptions): TickLoop {
     window.totalMs += ms;
     window.maxMs = Math.max(window.maxMs, ms);
     log.debug({ tick: slot, ms, ...report }, 'tick');
-    if (stats.ticks === 1) log.info({ tick: slot, ms, ...report }, 'first tick done');
     if (ms > periodMs && !warnedOverrun) {
       warnedOverrun = true;
       log.warn({ tick: slot, ms, periodMs }, 'tick took longer than the period; slots will be skipped (logged once)');

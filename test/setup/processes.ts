@@ -135,7 +135,7 @@ export async function startApiNode(env: Record<string, string | undefined>): Pro
 export async function startWorker(env: Record<string, string | undefined>): Promise<ProjectProcess> {
   const p = spawnProject('workers/ephemeris-worker.ts', env);
   try {
-    await p.waitForLog((l) => l.msg === 'first tick done' && l.published !== undefined, 30_000, 'first published tick');
+    await p.waitForLog((l) => l.msg === 'first snapshots published', 30_000, "'first snapshots published'");
     return p;
   } catch (err) {
     await p.stop('SIGKILL');
