@@ -14,14 +14,14 @@ import type { TickLoop } from './worker/tick-loop.ts';
 
 // Composition root: config → broker → hub → app → serve.
 // No REDIS_URL: one process, memory broker, the worker's tick loop runs here too (`npm install && npm start`).
-// REDIS_URL: an API node only; `npm run worker` publishes, any number of nodes share the Redis.
+// REDIS_URL (or REDIS_CLUSTER_NODES): an API node only; `npm run worker` publishes, any number of nodes share the Redis.
 
 export interface ServerOptions {
   config: Config;
   log: Logger;
   /** Injected broker (tests); default: from config. */
   broker?: Broker;
-  /** Run the tick loop in this process; default: when there is no REDIS_URL. */
+  /** Run the tick loop in this process; default: when there is neither REDIS_URL nor REDIS_CLUSTER_NODES. */
   embeddedWorker?: boolean;
 }
 
@@ -41,7 +41,7 @@ const CLOSE_GRACE_MS = 3000;
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { config, log } = options;
   const broker = options.broker ?? createBroker(config, log);
-  const embedded = options.embeddedWorker ?? !config.REDIS_URL;
+  const embedded = options.embeddedWorker ?? (!config.REDIS_URL && !config.REDIS_CLUSTER_NODES);
   const hub = new Hub(broker, log.child({ component: 'hub' }));
   const app = createApp({
     ready: () => broker.ready(),

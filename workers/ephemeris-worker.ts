@@ -15,8 +15,10 @@ try {
   process.exit(2);
 }
 const log = createLogger(config.LOG_LEVEL, 'orrery-worker');
-if (!config.REDIS_URL) {
-  log.fatal('REDIS_URL is not set: the worker publishes to Redis (without Redis, `npm start` runs the worker in-process)');
+if (!config.REDIS_URL && !config.REDIS_CLUSTER_NODES) {
+  log.fatal(
+    'neither REDIS_URL nor REDIS_CLUSTER_NODES is set: the worker publishes to Redis (without Redis, `npm start` runs the worker in-process)',
+  );
   process.exit(2);
 }
 let locations;
