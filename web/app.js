@@ -201,6 +201,8 @@ function render() {
   const locationId = source === 'live' && state.snapshot ? state.snapshot.location.id : undefined;
   table.update(data.bodies, { time: data.time, timeZone: zone, source, locationId });
   renderNotes();
+  // Time to first sky, from navigation start: what a visitor waits for (read by the browser tests).
+  if (performance.getEntriesByName('orrery:first-render').length === 0) performance.mark('orrery:first-render');
 }
 
 function renderNotes() {
@@ -411,17 +413,21 @@ function fallbackObserver() {
 }
 
 async function start() {
-  const geo = locate();
-  try {
-    state.locations = await fetchLocations();
-    fillCityPicker(state.locations);
-  } catch {
-    // The page still works from geolocation and typed coordinates; only the picker is lost.
-    ui.city.replaceChildren(new Option('Cities unavailable', ''));
-  }
-
   const requested = new URL(window.location.href).searchParams.get('location');
+  // The city list is off the critical path: a located page can stream before the picker fills.
+  const listed = fetchLocations().then(
+    (locations) => {
+      state.locations = locations;
+      fillCityPicker(locations);
+    },
+    () => {
+      // The page still works from geolocation and typed coordinates; only the picker is lost.
+      ui.city.replaceChildren(new Option('Cities unavailable', ''));
+    },
+  );
+
   if (requested) {
+    await listed;
     const location = state.locations.find((l) => l.id === requested);
     if (location) {
       void setObserver({ lat: location.lat, lon: location.lon, elevation: location.elevation }, 'city', location);
@@ -430,26 +436,33 @@ async function start() {
     notify(`There is no live location called “${requested}”; showing where you are instead.`, 'warn');
   }
 
+  const geo = locate();
   const grace = new Promise((resolve) => setTimeout(resolve, GEO_GRACE_MS, null));
   const first = await Promise.race([geo, grace]);
   if (!first) {
     // The browser is still asking the user: show a sky now, move it when the answer comes.
+    await listed;
     const guess = fallbackObserver();
-    void setObserver(guess.observer, 'fallback', guess.location);
-    notify(`Waiting for your location… meanwhile showing ${guess.why}.`);
+    if (!userChose()) {
+      void setObserver(guess.observer, 'fallback', guess.location);
+      notify(`Waiting for your location… meanwhile showing ${guess.why}.`);
+    }
   }
   const fix = await geo;
   // A choice the user made while we waited wins over a late geolocation answer.
-  if (state.observerSource === 'city' || state.observerSource === 'typed') return;
+  if (userChose()) return;
   if (fix.ok) {
     notify('');
     void setObserver({ lat: fix.lat, lon: fix.lon, elevation: Math.round(fix.elevation ?? 0) }, 'geolocation');
   } else {
+    await listed;
     const guess = fallbackObserver();
     if (first) void setObserver(guess.observer, 'fallback', guess.location);
     notify(`${fix.message} Showing ${guess.why}; choose a city or type your coordinates.`, 'warn');
   }
 }
+
+const userChose = () => state.observerSource === 'city' || state.observerSource === 'typed';
 
 document.body.dataset.view = state.view;
 void start();
