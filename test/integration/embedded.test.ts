@@ -1,0 +1,38 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startApiNode, type ApiNode } from '../setup/processes.ts';
+import { openStream, snapshotOf } from '../setup/sse.ts';
+
+// `npm start` with no REDIS_URL: one process, memory broker, the tick loop in-process. Nothing else running.
+
+let node: ApiNode;
+beforeAll(async () => {
+  node = await startApiNode({ REDIS_URL: '', TICK_MS: '1000', WORKER_LOCATIONS: 'london,tokyo' });
+}, 60_000);
+afterAll(() => node?.stop('SIGKILL'));
+
+it('streams live updates without Redis, and SIGTERM ends streams and exits cleanly', async () => {
+  const listening = node.logs.find((l) => typeof l.msg === 'string' && l.msg.startsWith('listening'))!;
+  expect(listening).toMatchObject({ mode: 'embedded', broker: 'memory' });
+  expect((await fetch(`${node.url}/readyz`)).status).toBe(200);
+
+  const s = await openStream(`${node.url}/stream/tokyo`, { headers: { Accept: '*/*' } });
+  expect(s.status).toBe(200);
+  await s.waitFor((ms) => ms.filter((m) => m.event === 'update').length >= 2, 15_000, '2 updates');
+  const [a, b] = s.updates();
+  expect(snapshotOf(a!).location.id).toBe('tokyo');
+  expect(Number(b!.id)).toBeGreaterThan(Number(a!.id));
+
+  // Resume works on the memory history too.
+  const r = await openStream(`${node.url}/stream/tokyo?lastEventId=${a!.id}`);
+  await r.waitFor((ms) => ms.some((m) => m.event === 'update'), 5000, 'replay');
+  expect(Number(r.updates()[0]!.id)).toBe(Number(b!.id));
+  r.close();
+
+  const started = Date.now();
+  const exit = node.stop('SIGTERM');
+  await s.ended;
+  expect(s.messages.at(-1)?.comments.join(' ')).toMatch(/shutting down/);
+  expect((await exit).code).toBe(0);
+  expect(Date.now() - started).toBeLessThan(5000);
+  expect(node.logs.some((l) => l.msg === 'stopped')).toBe(true);
+}, 60_000);

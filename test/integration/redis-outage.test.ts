@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startApiNode, startWorker, uniquePrefix, type ApiNode, type ProjectProcess } from '../setup/processes.ts';
+import { startRedisServer, type RedisServer } from '../setup/redis.ts';
+import { openStream, type SseStream } from '../setup/sse.ts';
+
+// Redis goes away and comes back (a redis-server of this test's own, stopped and restarted on the same port):
+// the worker skips ticks with one warning, the API node reports not ready and tells new clients to retry, and both
+// recover by themselves; a client connected across the outage gets updates again.
+
+let redis: RedisServer;
+let worker: ProjectProcess;
+let api: ApiNode;
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+  const env = { REDIS_URL: redis.url, REDIS_PREFIX: uniquePrefix('outage'), TICK_MS: '1000', WORKER_LOCATIONS: 'london' };
+  [worker, api] = await Promise.all([startWorker(env), startApiNode(env)]);
+}, 60_000);
+afterAll(async () => {
+  await Promise.all([worker?.stop('SIGKILL'), api?.stop('SIGKILL')]);
+  await redis?.stop();
+});
+
+const count = (p: ProjectProcess, msg: string): number => p.logs.filter((l) => l.msg === msg).length;
+
+it('worker and API node ride out a Redis outage and recover without help', async () => {
+  const client: SseStream = await openStream(`${api.url}/stream/london`);
+  await client.waitFor((ms) => ms.some((m) => m.event === 'update'), 10_000, 'a first update');
+
+  await redis.stop();
+  await expect.poll(async () => (await fetch(`${api.url}/readyz`)).status, { timeout: 10_000 }).toBe(503);
+  // Several ticks pass during the outage…
+  await new Promise((r) => setTimeout(r, 3500));
+  // …but the worker says so once, not once per tick; each connection reports the loss once.
+  expect(count(worker, 'cannot publish; skipping ticks until the broker is back')).toBe(1);
+  expect(count(worker, 'redis connection lost; reconnecting')).toBeLessThanOrEqual(2);
+  expect(count(api, 'redis connection lost; reconnecting')).toBeLessThanOrEqual(2);
+
+  // A client of a channel this node already follows gets the newest snapshot it has and stays for the recovery…
+  const early = await openStream(`${api.url}/stream/london`);
+  await early.waitFor((ms) => ms.some((m) => m.event === 'update'), 5000, 'the cached latest');
+  expect(early.updates()[0]!.id).toBe(client.updates().at(-1)!.id);
+  // …one for a channel it cannot subscribe to now is told to come back (EventSource reconnects after `retry`).
+  const elsewhere = await openStream(`${api.url}/stream/paris`);
+  expect(elsewhere.status).toBe(200);
+  await elsewhere.ended;
+  expect(elsewhere.messages[0]).toMatchObject({ retry: 2000 });
+  expect(elsewhere.messages.at(-1)?.comments.join(' ')).toMatch(/unavailable/);
+
+  const before = client.updates().length;
+  const lastBefore = Number(client.updates().at(-1)!.id);
+  redis = await startRedisServer({ port: redis.port });
+  await worker.waitForLog((l) => l.msg === 'publishing resumed', 15_000, "'publishing resumed'");
+  await expect.poll(async () => (await fetch(`${api.url}/readyz`)).status, { timeout: 10_000 }).toBe(200);
+  // The connection that lived through the outage is live again.
+  await client.waitFor((ms) => ms.filter((m) => m.event === 'update').length >= before + 2, 15_000, 'updates after the outage');
+  const after = client.updates().slice(before).map((m) => Number(m.id));
+  expect(after[0]).toBeGreaterThan(lastBefore);
+  expect(after).toEqual([...new Set(after)].sort((a, b) => a - b));
+  await early.waitFor((ms) => ms.filter((m) => m.event === 'update').length >= 3, 15_000, 'updates after the outage');
+  client.close();
+  early.close();
+
+  expect(worker.logs.find((l) => l.msg === 'publishing resumed')).toMatchObject({ skippedTicks: expect.any(Number) });
+  expect(worker.text()).toBe(''); // nothing unstructured on stderr
+  expect(api.text()).toBe('');
+
+  const exit = await worker.stop('SIGTERM');
+  expect(exit.code).toBe(0);
+}, 90_000);
