@@ -12,6 +12,7 @@ import {
 import { locate } from './js/geo.js';
 import { LiveStream } from './js/live.js';
 import { BodyTable } from './js/table.js';
+import { BODY_STYLE } from './js/bodies.js';
 
 /** @typedef {import('./js/api.js').Observer} Observer */
 /** @typedef {import('./js/api.js').Location} Location */
@@ -36,6 +37,9 @@ const ui = {
   liveLocation: $('live-location'),
   liveMeta: $('live-meta'),
   observerNote: $('observer-note'),
+  upNow: $('up-now'),
+  change: /** @type {HTMLDetailsElement} */ ($('change-location')),
+  changeCurrent: $('change-current'),
   notice: $('notice'),
   form: /** @type {HTMLFormElement} */ ($('location-form')),
   lat: /** @type {HTMLInputElement} */ ($('lat')),
@@ -197,12 +201,35 @@ function render() {
   if (!data) return renderNotes();
   const zone = state.live ? timeZoneOf(state.live.location) : 'UTC';
   chart.update(data.bodies);
+  renderUpNow(data.bodies);
   // The table names the location its numbers are for: the snapshot's own, not the one we asked for.
   const locationId = source === 'live' && state.snapshot ? state.snapshot.location.id : undefined;
   table.update(data.bodies, { time: data.time, timeZone: zone, source, locationId });
   renderNotes();
   // Time to first sky, from navigation start: what a visitor waits for (read by the browser tests).
   if (performance.getEntriesByName('orrery:first-render').length === 0) performance.mark('orrery:first-render');
+}
+
+/** The bodies above the horizon, highest first: the answer to "what can I see right now?". @param {import('./js/api.js').BodyPosition[]} bodies */
+function renderUpNow(bodies) {
+  const up = bodies.filter((b) => b.aboveHorizon).sort((a, b) => b.alt - a.alt);
+  const key = up.map((b) => `${b.name}${Math.round(b.alt)}`).join(',');
+  if (ui.upNow.dataset.key === key) return;
+  ui.upNow.dataset.key = key;
+  if (up.length === 0) {
+    ui.upNow.replaceChildren(Object.assign(document.createElement('li'), { className: 'empty', textContent: 'Nothing is above the horizon right now.' }));
+    return;
+  }
+  ui.upNow.replaceChildren(
+    ...up.map((b) => {
+      const li = document.createElement('li');
+      li.className = 'chip';
+      li.dataset.body = b.name;
+      li.style.setProperty('--body', BODY_STYLE[b.name].color);
+      li.append(BODY_STYLE[b.name].label, ' ', Object.assign(document.createElement('span'), { className: 'alt', textContent: `${Math.round(b.alt)}°` }));
+      return li;
+    }),
+  );
 }
 
 function renderNotes() {
@@ -241,6 +268,7 @@ function renderMeta() {
   const o = state.observer;
   const how = { geolocation: 'from your browser', typed: 'as typed', city: 'the city centre', fallback: 'a stand-in until you choose' }[state.observerSource];
   ui.observerNote.textContent = o ? `Your position: ${formatLatLon(o.lat, o.lon)}, ${Math.round(o.elevation)} m (${how}).` : '';
+  ui.changeCurrent.textContent = live.location.name;
 }
 
 /** The location's local clock, from the tick time when streaming (the server's clock), else this device's. */
@@ -430,6 +458,7 @@ async function start() {
     await listed;
     const location = state.locations.find((l) => l.id === requested);
     if (location) {
+      foldLocationForm(true);
       void setObserver({ lat: location.lat, lon: location.lon, elevation: location.elevation }, 'city', location);
       return;
     }
@@ -453,8 +482,10 @@ async function start() {
   if (userChose()) return;
   if (fix.ok) {
     notify('');
+    foldLocationForm(true);
     void setObserver({ lat: fix.lat, lon: fix.lon, elevation: Math.round(fix.elevation ?? 0) }, 'geolocation');
   } else {
+    foldLocationForm(false);
     await listed;
     const guess = fallbackObserver();
     if (first) void setObserver(guess.observer, 'fallback', guess.location);
@@ -463,6 +494,17 @@ async function start() {
 }
 
 const userChose = () => state.observerSource === 'city' || state.observerSource === 'typed';
+
+// On a phone the location form folds away once we know where the user is, so the sky comes first;
+// it stays open when we had to guess. On wider screens it is always open (its summary is hidden).
+const narrow = window.matchMedia('(max-width: 699px)');
+/** @param {boolean} known */
+function foldLocationForm(known) {
+  ui.change.open = !narrow.matches || !known;
+}
+narrow.addEventListener('change', () => {
+  if (!narrow.matches) ui.change.open = true;
+});
 
 document.body.dataset.view = state.view;
 void start();

@@ -50,7 +50,8 @@ export class SkyChart {
   /** @param {SVGSVGElement} svg */
   constructor(svg) {
     this.svg = svg;
-    svg.setAttribute('viewBox', `${-(R + GROUND + 28)} ${-(R + GROUND + 28)} ${2 * (R + GROUND + 28)} ${2 * (R + GROUND + 28)}`);
+    const half = R + GROUND + 24;
+    svg.setAttribute('viewBox', `${-half} ${-half} ${2 * half} ${2 * half}`);
     this.desc = /** @type {SVGDescElement} */ (svg.querySelector('desc') ?? el('desc', {}, svg));
     this.drawFrame();
     /** @type {Map<string, { g: SVGGElement, dot: SVGCircleElement, halo: SVGCircleElement, label: SVGTextElement }>} */
@@ -111,7 +112,7 @@ export class SkyChart {
     el('circle', { class: 'horizon', r: R }, frame);
     el('path', { class: 'zenith', d: 'M-5 0H5M0 -5V5' }, frame);
     const letters = /** @type {const} */ ([['N', 0], ['E', 90], ['S', 180], ['W', 270]]);
-    const out = R + GROUND + 14;
+    const out = R + GROUND + 12;
     for (const [letter, az] of letters) {
       const { x, y } = { x: -out * Math.sin((az * Math.PI) / 180), y: -out * Math.cos((az * Math.PI) / 180) };
       const t = el('text', { class: `compass compass-${letter}`, x, y, 'dominant-baseline': 'central', 'text-anchor': 'middle' }, frame);
@@ -150,7 +151,7 @@ export class SkyChart {
   }
 }
 
-const CHAR_W = 6.6;
+const CHAR_W = 7.2;
 const LINE_H = 12;
 
 /**
