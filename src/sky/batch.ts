@@ -1,8 +1,28 @@
-import { BODY_NAMES } from './bodies.ts';
-import { computeBodyNaive } from './ephemeris.ts';
-import type { BodyPosition, Location } from './types.ts';
+import type { Body } from 'astronomy-engine';
+import { BODY_NAMES, ENGINE_BODY } from './bodies.ts';
+import { brightnessAt, checkObserver, checkTime, eventTimes, msOf, positionFrom, utOf } from './ephemeris.ts';
+import { isoString } from './isotime.ts';
+import type { Brightness } from './magnitude.ts';
+import { Geo, Obs, Pair, geocentricAt, makeSite, observerAt, pairAt, type Site } from './topocentric.ts';
+import { spanFor } from './track.ts';
+import type { BodyName, BodyPosition, Location } from './types.ts';
 
-// PLACEHOLDER until the sky work lands: the grid path for the worker (one instant, every location × every body).
+// The grid path for the worker: every location × every body at one instant.
+//
+// Work is hoisted to where it belongs: per body per instant the interpolated geocentric state and the
+// brightness (geocentric in astronomy-engine too); per location, once, its Earth-fixed geometry, and per
+// instant its J2000 position; per pair only a subtraction, three dot products and the angles. These are
+// the same functions computeBody() runs, so the stream and GET /planets agree to the last bit on
+// positions.
+//
+// Rise/set/transit are cached per location and body. An entry searched from instant t0 looks
+// 1 day + MAX_AGE ahead, so until t0 + MAX_AGE it still answers "the next event within a day" exactly
+// for any later instant; it is searched again when it is that old, when one of its events has passed,
+// or when time goes backwards. Ages are spread per entry so the re-searches do not all land on one tick.
+
+const DAY_MS = 86_400_000;
+/** Longest an event entry is trusted, in days (5 minutes). */
+export const EVENT_MAX_AGE_DAYS = 5 / 1440;
 
 export interface LocationSky {
   location: Location;
@@ -14,12 +34,109 @@ export interface GridComputer {
   compute(time: Date): LocationSky[];
 }
 
-export function createGridComputer(locations: readonly Location[]): GridComputer {
+interface EventEntry {
+  fromUt: number;
+  expiresUt: number;
+  /** epoch ms of the events (NaN: none within the searched window) */
+  riseMs: number;
+  setMs: number;
+  transitMs: number;
+  rise: string | null;
+  set: string | null;
+  transit: string;
+}
+
+const BODIES: readonly { name: BodyName; body: Body }[] = BODY_NAMES.map((name) => ({ name, body: ENGINE_BODY[name] }));
+
+/** Deterministic spread in [0.5, 1) of the entry age, so entries created together expire apart. */
+function ageFraction(location: number, body: number): number {
+  let h = Math.imul(location + 1, 0x9e3779b1) ^ Math.imul(body + 1, 0x85ebca77);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x2c1b3c6d);
+  h ^= h >>> 12;
+  return 0.5 + ((h >>> 0) / 2 ** 32) * 0.5;
+}
+
+function searchEvents(body: Body, site: Site, ut: number, ageFrac: number): EventEntry {
+  const ev = eventTimes(body, site, ut, 1 + EVENT_MAX_AGE_DAYS);
+  const riseMs = ev.rise === null ? Number.NaN : msOf(ev.rise);
+  const setMs = ev.set === null ? Number.NaN : msOf(ev.set);
+  const transitMs = msOf(ev.transit);
   return {
-    compute: (time) =>
-      locations.map((location) => ({
-        location,
-        bodies: BODY_NAMES.map((name) => computeBodyNaive(name, location, time)),
-      })),
+    fromUt: ut,
+    expiresUt: ut + EVENT_MAX_AGE_DAYS * ageFrac,
+    riseMs,
+    setMs,
+    transitMs,
+    rise: ev.rise === null ? null : isoString(riseMs),
+    set: ev.set === null ? null : isoString(setMs),
+    transit: isoString(transitMs),
+  };
+}
+
+export function createGridComputer(locations: readonly Location[]): GridComputer {
+  for (const l of locations) checkObserver(l);
+  const sites = locations.map((l) => makeSite(l));
+  const nb = BODIES.length;
+  const events: (EventEntry | undefined)[] = new Array(locations.length * nb);
+  const ageFrac = Float64Array.from({ length: locations.length * nb }, (_, i) => ageFraction(Math.floor(i / nb), i % nb));
+  const geo = BODIES.map(() => new Float64Array(Geo.Size));
+  const bright: Brightness[] = new Array(nb);
+  const obs = new Float64Array(Obs.Size);
+  const pair = new Float64Array(Pair.Size);
+
+  return {
+    compute(time) {
+      const ms = checkTime(time);
+      const ut = utOf(ms);
+      let knot: Float64Array | undefined;
+      for (let b = 0; b < nb; b++) {
+        const span = spanFor(BODIES[b]!.body, ut);
+        const k = geocentricAt(span, ut, geo[b]!);
+        knot ??= k;
+        bright[b] = brightnessAt(BODIES[b]!.body, span, ut);
+      }
+      const out: LocationSky[] = new Array(locations.length);
+      for (let l = 0; l < locations.length; l++) {
+        const site = sites[l]!;
+        observerAt(site, geo[0]!, knot!, obs);
+        const bodies: BodyPosition[] = new Array(nb);
+        for (let b = 0; b < nb; b++) {
+          const { name, body } = BODIES[b]!;
+          pairAt(geo[b]!, site, obs, pair);
+          const p = positionFrom(name, pair, 'normal', bright[b]!);
+          const slot = l * nb + b;
+          let e = events[slot];
+          if (
+            e === undefined ||
+            ut < e.fromUt ||
+            ut > e.expiresUt ||
+            e.riseMs <= ms ||
+            e.setMs <= ms ||
+            e.transitMs <= ms
+          ) {
+            e = searchEvents(body, site, ut, ageFrac[slot]!);
+            events[slot] = e;
+          }
+          bodies[b] = {
+            name,
+            az: p.az,
+            alt: p.alt,
+            ra: p.ra,
+            dec: p.dec,
+            distance: p.distance,
+            magnitude: p.magnitude,
+            phase: p.phase,
+            constellation: p.constellation,
+            aboveHorizon: p.aboveHorizon,
+            rise: e.riseMs - ms <= DAY_MS ? e.rise : null,
+            transit: e.transitMs - ms <= DAY_MS ? e.transit : null,
+            set: e.setMs - ms <= DAY_MS ? e.set : null,
+          };
+        }
+        out[l] = { location: locations[l]!, bodies };
+      }
+      return out;
+    },
   };
 }

@@ -14,10 +14,10 @@ import { ENGINE_BODY } from './bodies.ts';
 import { constellationOf } from './constellation.ts';
 import { searchRiseSet, searchTransit } from './events.ts';
 import { isoString } from './isotime.ts';
-import { brightness } from './magnitude.ts';
+import { brightness, type Brightness } from './magnitude.ts';
 import { ELEVATION_RANGE, LAT_RANGE, LON_RANGE, TIME_RANGE } from './observer.ts';
-import { Instant, illuminationAt, instant, instantJ2000, makeSite, type Site } from './topocentric.ts';
-import { J2000_MS, MS_PER_DAY, spanFor } from './track.ts';
+import { Geo, Obs, Pair, geocentricAt, illuminationAt, makeSite, observerAt, pairAt, type Site } from './topocentric.ts';
+import { J2000_MS, MS_PER_DAY, spanFor, type Span } from './track.ts';
 import { BODY_NAMES, type BodyName, type BodyPosition, type Observer, type Refraction } from './types.ts';
 
 const DAY_MS = 86_400_000;
@@ -93,13 +93,13 @@ export function checkObserver(o: Observer): void {
   if (!inRange(o.elevation, ELEVATION_RANGE)) throw new RangeError(`elevation out of range: ${o.elevation}`);
 }
 
-function checkTime(time: Date): number {
+export function checkTime(time: Date): number {
   const ms = time.getTime();
   if (!(ms >= TIME_RANGE.min && ms < TIME_RANGE.max)) throw new RangeError(`time out of the supported range: ${String(time)}`);
   return ms;
 }
 
-function engineBody(name: BodyName): Body {
+export function engineBody(name: BodyName): Body {
   const body = ENGINE_BODY[name];
   if (body === undefined) throw new RangeError(`unknown body: ${String(name)}`);
   return body;
@@ -122,9 +122,44 @@ export function eventIso(ut: number | null, ms: number): string | null {
   return t - ms <= DAY_MS ? isoString(t) : null;
 }
 
-const OUT = new Float64Array(Instant.Size);
-const J = new Float64Array(3);
-const G = new Float64Array(7);
+/** Magnitude and illuminated fraction at ut: observer-independent (Illumination() is geocentric). */
+export function brightnessAt(body: Body, span: Span, ut: number): Brightness {
+  illuminationAt(span, ut, ILLUM);
+  return brightness(body, ILLUM);
+}
+
+/** A BodyPosition without its events, from pairAt()'s output. */
+export function positionFrom(
+  name: BodyName,
+  pair: Float64Array,
+  refraction: Refraction,
+  b: Brightness,
+): Omit<BodyPosition, 'rise' | 'set' | 'transit'> {
+  let alt = pair[Pair.Alt]!;
+  if (refraction === 'normal') {
+    // Horizon(..., 'normal') works on the zenith distance; do the same arithmetic.
+    let zd = 90 - alt;
+    zd -= refractionAngle('normal', 90 - zd);
+    alt = 90 - zd;
+  }
+  return {
+    name,
+    az: pair[Pair.Az]!,
+    alt,
+    ra: pair[Pair.Ra]!,
+    dec: pair[Pair.Dec]!,
+    distance: pair[Pair.Dist]!,
+    magnitude: b.magnitude,
+    phase: b.phase,
+    constellation: constellationOf(pair[Pair.JX]!, pair[Pair.JY]!, pair[Pair.JZ]!),
+    aboveHorizon: alt > 0,
+  };
+}
+
+const GEO = new Float64Array(Geo.Size);
+const OBS = new Float64Array(Obs.Size);
+const PAIR = new Float64Array(Pair.Size);
+const ILLUM = new Float64Array(7);
 
 /** Everything but the events: position, brightness, constellation at one instant. */
 export function positionAt(
@@ -136,29 +171,10 @@ export function positionAt(
 ): Omit<BodyPosition, 'rise' | 'set' | 'transit'> {
   const ut = utOf(ms);
   const span = spanFor(body, ut);
-  instant(span, site, ut, OUT);
-  let alt = OUT[Instant.Alt]!;
-  if (refraction === 'normal') {
-    // Horizon(..., 'normal') works on the zenith distance; do the same arithmetic.
-    let zd = 90 - alt;
-    zd -= refractionAngle('normal', 90 - zd);
-    alt = 90 - zd;
-  }
-  instantJ2000(span, site, ut, OUT, J);
-  illuminationAt(span, ut, G);
-  const b = brightness(body, G);
-  return {
-    name,
-    az: OUT[Instant.Az]!,
-    alt,
-    ra: OUT[Instant.Ra]!,
-    dec: OUT[Instant.Dec]!,
-    distance: OUT[Instant.Dist]!,
-    magnitude: b.magnitude,
-    phase: b.phase,
-    constellation: constellationOf(J[0]!, J[1]!, J[2]!),
-    aboveHorizon: alt > 0,
-  };
+  const knot = geocentricAt(span, ut, GEO);
+  observerAt(site, GEO, knot, OBS);
+  pairAt(GEO, site, OBS, PAIR);
+  return positionFrom(name, PAIR, refraction, brightnessAt(body, span, ut));
 }
 
 function bodyAt(name: BodyName, site: Site, ms: number, refraction: Refraction): BodyPosition {

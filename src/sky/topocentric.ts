@@ -67,11 +67,10 @@ export function makeSite(o: Observer): Site {
 }
 
 const W = new Float64Array(6);
-// Scratch results of topo(): topocentric vector in the Earth-fixed frame (AU) and GAST (deg, unwrapped).
+// Scratch results of topo(): topocentric vector in the Earth-fixed frame (AU).
 let TX = 0;
 let TY = 0;
 let TZ = 0;
-let GAST = 0;
 
 function topo(span: Span, site: Site, ut: number): void {
   const d = span.data;
@@ -95,7 +94,6 @@ function topo(span: Span, site: Site, ut: number): void {
   TX = c * ax + sn * ay - site.px;
   TY = c * ay - sn * ax - site.py;
   TZ = az - site.pz;
-  GAST = gast;
 }
 
 /**
@@ -118,87 +116,146 @@ export function fixedFrameRaHours(span: Span, site: Site, ut: number): number {
   return RAD2HOUR * Math.atan2(TY, TX);
 }
 
-/** Output layout of instant(): indexes into its Float64Array. */
-export const Instant = {
+// ---- one instant, split by what each piece depends on ------------------------------------------
+// geocentricAt: the body alone (once per body per instant); observerAt: the observer alone (once per
+// observer per instant); pairAt: both (a subtraction, three dot products, the angles). The on-demand
+// path and the grid path run these same functions, so for the same location and instant they agree
+// to the last bit.
+
+/** Layout of geocentricAt()'s output. */
+export const Geo = {
+  /** apparent geocentric vector, true equator of date (AU) */
+  X: 0,
+  Y: 1,
+  Z: 2,
+  /** GAST in degrees, [0, 360) */
+  Gast: 3,
+  /** cos and sin of GAST */
+  Cos: 4,
+  Sin: 5,
+  /** apparent geocentric vector, J2000 (EQJ) */
+  JX: 6,
+  JY: 7,
+  JZ: 8,
+  Size: 9,
+} as const;
+
+/**
+ * Interpolated geocentric state at ut. Returns the nearest knot's sample, whose EQJ→EQD matrix carries
+ * the observer back to J2000 for the constellation (the observer is ≤ 1/57 of the Moon's distance, so
+ * that matrix's drift over two hours is invisible).
+ */
+export function geocentricAt(span: Span, ut: number, g: Float64Array): Float64Array {
+  const d = span.data;
+  const i0 = stencil(span, ut, W);
+  let j = i0 * SPAN_STRIDE;
+  let ax = 0;
+  let ay = 0;
+  let az = 0;
+  let s = 0;
+  let jx = 0;
+  let jy = 0;
+  let jz = 0;
+  let best = 0;
+  for (let m = 0; m < 6; m++, j += SPAN_STRIDE) {
+    const w = W[m]!;
+    ax += w * d[j]!;
+    ay += w * d[j + 1]!;
+    az += w * d[j + 2]!;
+    s += w * d[j + 3]!;
+    const v = span.knots[i0 + m]!.v;
+    jx += w * v[4]!;
+    jy += w * v[5]!;
+    jz += w * v[6]!;
+    if (w > W[best]!) best = m;
+  }
+  // Same expression as topo(), so the searches and the instant see the same GAST.
+  const gast = span.era0 + ERA_RATE * (ut - span.ut0) + s;
+  const rad = gast * DEG;
+  let wrapped = gast % 360;
+  if (wrapped < 0) wrapped += 360;
+  g[Geo.X] = ax;
+  g[Geo.Y] = ay;
+  g[Geo.Z] = az;
+  g[Geo.Gast] = wrapped;
+  g[Geo.Cos] = Math.cos(rad);
+  g[Geo.Sin] = Math.sin(rad);
+  g[Geo.JX] = jx;
+  g[Geo.JY] = jy;
+  g[Geo.JZ] = jz;
+  return span.knots[i0 + best]!.v;
+}
+
+/** Layout of observerAt()'s output. */
+export const Obs = {
+  /** geocentric observer, J2000 (EQJ), AU */
+  JX: 0,
+  JY: 1,
+  JZ: 2,
+  Size: 3,
+} as const;
+
+/** The observer's geocentric J2000 position at the instant of g (knot: geocentricAt()'s return value). */
+export function observerAt(site: Site, g: Float64Array, knot: Float64Array, o: Float64Array): void {
+  const c = g[Geo.Cos]!;
+  const sn = g[Geo.Sin]!;
+  const ox = c * site.px - sn * site.py;
+  const oy = sn * site.px + c * site.py;
+  const oz = site.pz;
+  const M = knot;
+  o[Obs.JX] = M[7]! * ox + M[10]! * oy + M[13]! * oz;
+  o[Obs.JY] = M[8]! * ox + M[11]! * oy + M[14]! * oz;
+  o[Obs.JZ] = M[9]! * ox + M[12]! * oy + M[15]! * oz;
+}
+
+/** Layout of pairAt()'s output. */
+export const Pair = {
   Az: 0,
   /** airless altitude */
   Alt: 1,
   Ra: 2,
   Dec: 3,
   Dist: 4,
-  /** topocentric vector, true equator of date (AU) */
-  X: 5,
-  Y: 6,
-  Z: 7,
-  /** GAST in degrees, [0, 360) */
-  Gast: 8,
-  Size: 9,
+  /** topocentric vector, J2000 (EQJ), for the constellation */
+  JX: 5,
+  JY: 6,
+  JZ: 7,
+  Size: 8,
 } as const;
 
-/** Topocentric position at ut as astronomy-engine's Equator(ofdate) + Horizon(no refraction) give it. */
-export function instant(span: Span, site: Site, ut: number, out: Float64Array): void {
-  topo(span, site, ut);
-  const pz = TX * site.zx + TY * site.zy + TZ * site.zz;
-  const pn = TX * site.nx + TY * site.ny + TZ * site.nz;
-  const pw = TX * site.wx + TY * site.wy;
+/** Topocentric position as astronomy-engine's Equator(ofdate, aberration) + Horizon(no refraction) give it. */
+export function pairAt(g: Float64Array, site: Site, o: Float64Array, out: Float64Array): void {
+  const c = g[Geo.Cos]!;
+  const sn = g[Geo.Sin]!;
+  const ax = g[Geo.X]!;
+  const ay = g[Geo.Y]!;
+  // Earth-fixed frame, exactly as topo() forms it.
+  const tx = c * ax + sn * ay - site.px;
+  const ty = c * ay - sn * ax - site.py;
+  const tz = g[Geo.Z]! - site.pz;
+  const pz = tx * site.zx + ty * site.zy + tz * site.zz;
+  const pn = tx * site.nx + ty * site.ny + tz * site.nz;
+  const pw = tx * site.wx + ty * site.wy;
   const proj = Math.sqrt(pn * pn + pw * pw);
   let az = 0;
   if (proj > 0) {
     az = -RAD2DEG * Math.atan2(pw, pn);
     if (az < 0) az += 360;
   }
-  const g = GAST * DEG;
-  const c = Math.cos(g);
-  const sn = Math.sin(g);
-  const x = c * TX - sn * TY;
-  const y = sn * TX + c * TY;
-  const z = TZ;
+  // Back to the equator of date for RA/Dec.
+  const x = c * tx - sn * ty;
+  const y = sn * tx + c * ty;
   const xy = x * x + y * y;
   let ra = RAD2HOUR * Math.atan2(y, x);
   if (ra < 0) ra += 24;
-  let gast = GAST % 360;
-  if (gast < 0) gast += 360;
-  out[Instant.Az] = az;
-  out[Instant.Alt] = 90 - RAD2DEG * Math.atan2(proj, pz);
-  out[Instant.Ra] = ra;
-  out[Instant.Dec] = RAD2DEG * Math.atan2(z, Math.sqrt(xy));
-  out[Instant.Dist] = Math.sqrt(xy + z * z);
-  out[Instant.X] = x;
-  out[Instant.Y] = y;
-  out[Instant.Z] = z;
-  out[Instant.Gast] = gast;
-}
-
-/**
- * The same topocentric vector in J2000 (EQJ) coordinates, for the constellation lookup: interpolated
- * geocentric EQJ vector minus the observer rotated back with the nearest knot's precession-nutation
- * matrix (the observer is ≤ 1/57 of the Moon's distance, so that matrix's 2-hour drift is invisible).
- */
-export function instantJ2000(span: Span, site: Site, ut: number, out: Float64Array, into: Float64Array): void {
-  const i0 = stencil(span, ut, W);
-  let jx = 0;
-  let jy = 0;
-  let jz = 0;
-  let best = 0;
-  for (let m = 0; m < 6; m++) {
-    const v = span.knots[i0 + m]!.v;
-    const w = W[m]!;
-    jx += w * v[4]!;
-    jy += w * v[5]!;
-    jz += w * v[6]!;
-    if (w > W[best]!) best = m;
-  }
-  const M = span.knots[i0 + best]!.v;
-  // Geocentric observer of date, then M^T to J2000.
-  const g = out[Instant.Gast]! * DEG;
-  const c = Math.cos(g);
-  const sn = Math.sin(g);
-  const ox = c * site.px - sn * site.py;
-  const oy = sn * site.px + c * site.py;
-  const oz = site.pz;
-  into[0] = jx - (M[7]! * ox + M[10]! * oy + M[13]! * oz);
-  into[1] = jy - (M[8]! * ox + M[11]! * oy + M[14]! * oz);
-  into[2] = jz - (M[9]! * ox + M[12]! * oy + M[15]! * oz);
+  out[Pair.Az] = az;
+  out[Pair.Alt] = 90 - RAD2DEG * Math.atan2(proj, pz);
+  out[Pair.Ra] = ra;
+  out[Pair.Dec] = RAD2DEG * Math.atan2(tz, Math.sqrt(xy));
+  out[Pair.Dist] = Math.sqrt(xy + tz * tz);
+  out[Pair.JX] = g[Geo.JX]! - o[Obs.JX]!;
+  out[Pair.JY] = g[Geo.JY]! - o[Obs.JY]!;
+  out[Pair.JZ] = g[Geo.JZ]! - o[Obs.JZ]!;
 }
 
 /** Interpolated Illumination() geometry at ut: [gc(3), hc(3), ring tilt]. */
