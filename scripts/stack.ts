@@ -41,6 +41,8 @@ export interface Stack {
   url: string;
   apiUrls: string[];
   redisUrl: string;
+  /** REDIS_PREFIX the worker and the API nodes use. */
+  redisPrefix: string;
   tickMs: number;
   /** The directory nginx runs in (-p): rendered nginx.conf, pid, temp paths. */
   nginxDir: string;
@@ -218,6 +220,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       url,
       apiUrls: apiPorts.map((p) => `http://${HOST}:${p}`),
       redisUrl,
+      redisPrefix: config.REDIS_PREFIX,
       tickMs: config.TICK_MS,
       nginxDir: dir,
       pids: () => ({ redis: redis.pid, worker: worker.pid, api: apiProcs.map((p) => p.pid), nginx: nginx.pid }),
