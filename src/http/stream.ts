@@ -27,6 +27,11 @@ export interface StreamDeps {
   /** a client with more than this many bytes waiting is closed as slow (default 1 MiB beyond the backlog) */
   maxBufferedBytes?: number;
   log?: Logger;
+  /**
+   * `node` (default): write to the Node ServerResponse directly; `web`: a ReadableStream body piped by
+   * @hono/node-server, as Hono's own streaming helpers do. Kept for bench/stream-fanout.ts, which compares the two.
+   */
+  transport?: 'node' | 'web';
 }
 
 const RETRY_FRAME = frame({ retry: 2000 });
@@ -104,7 +109,7 @@ export function mountStream(app: OpenAPIHono, deps: StreamDeps): void {
     if (c.req.method === 'HEAD') return new Response(null, { status: 200, headers: SSE_HEADERS });
 
     const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing;
-    const onNode = outgoing instanceof ServerResponse;
+    const onNode = outgoing instanceof ServerResponse && deps.transport !== 'web';
     const web = onNode ? undefined : webSink();
     const conn = new SseConnection(onNode ? nodeSink(outgoing) : web!, connectionOptions);
     conn.writeControl(RETRY_FRAME);
