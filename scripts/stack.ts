@@ -143,13 +143,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const nginxPort = options.nginxPort ?? (await freePort());
   const redisUrl = `redis://${HOST}:${redisPort}`;
 
-  const nodeEnv = (port?: number): NodeJS.ProcessEnv => ({
-    ...process.env,
-    ...options.env,
-    REDIS_URL: redisUrl,
-    HOST,
-    ...(port === undefined ? {} : { PORT: String(port) }),
-  });
+  const nodeEnv = (port?: number): NodeJS.ProcessEnv => {
+    const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, REDIS_URL: redisUrl, HOST };
+    if (port !== undefined) env.PORT = String(port);
+    // This stack owns its one Redis; a cluster setting from the caller's shell would contradict REDIS_URL.
+    delete env.REDIS_CLUSTER_NODES;
+    return env;
+  };
   // Validate up front: a bad TICK_MS should fail here with the config's message, not as a timeout.
   const config = loadConfig(nodeEnv(apiPorts[0]));
 
