@@ -6,7 +6,10 @@ import { openStream, snapshotOf, type SseStream } from '../test/setup/sse.ts';
 // Publish-to-receive latency of the live path: worker → Redis → API node(s) → SSE clients, all on loopback.
 // Latency = client receive time − the snapshot's publishedAt (stamped by the worker just before its publish).
 //
-//   node --import tsx bench/stream-latency.ts [--clients 10] [--seconds 15] [--nodes 1] [--locations london,paris]
+//   node --import tsx bench/stream-latency.ts [--clients 10] [--seconds 15] [--nodes 1] [--locations all|london,paris]
+//
+// The worker computes the whole grid (--locations all, the default) or only the locations listed; clients are spread
+// over the first five locations (or those listed).
 //
 // Uses REDIS_URL when set, else starts a redis-server of its own. Bounded in clients and time; loopback only.
 
@@ -15,14 +18,15 @@ const { values } = parseArgs({
     clients: { type: 'string', default: '10' },
     seconds: { type: 'string', default: '15' },
     nodes: { type: 'string', default: '1' },
-    locations: { type: 'string', default: 'london,paris,tokyo,new-york,sydney' },
+    locations: { type: 'string', default: 'all' },
     tick: { type: 'string', default: '1000' },
   },
 });
 const clients = Math.min(Number(values.clients), 2000);
 const seconds = Math.min(Number(values.seconds), 120);
 const nodes = Math.min(Number(values.nodes), 4);
-const locations = values.locations!.split(',');
+const whole = values.locations === 'all';
+const locations = whole ? ['london', 'paris', 'tokyo', 'new-york', 'sydney'] : values.locations!.split(',');
 
 const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 
@@ -32,7 +36,7 @@ async function main(): Promise<void> {
   const env = { REDIS_URL: url, REDIS_PREFIX: uniquePrefix('bench'), LOG_LEVEL: 'warn' };
   const procs: ProjectProcess[] = [];
   try {
-    const worker = await startWorker({ ...env, LOG_LEVEL: 'info', TICK_MS: values.tick, WORKER_LOCATIONS: locations.join(',') });
+    const worker = await startWorker({ ...env, LOG_LEVEL: 'info', TICK_MS: values.tick, WORKER_LOCATIONS: whole ? '' : locations.join(',') });
     procs.push(worker);
     const apis = await Promise.all(Array.from({ length: nodes }, () => startApiNode({ ...env, LOG_LEVEL: 'info' })));
     procs.push(...apis);
@@ -55,7 +59,7 @@ async function main(): Promise<void> {
     const out = {
       clients,
       nodes,
-      locations: locations.length,
+      gridLocations: whole ? 'all' : locations.length,
       seconds,
       tickMs: Number(values.tick),
       deliveries: latencies.length,
