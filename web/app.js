@@ -85,6 +85,7 @@ let exactTimer;
 const stream = new LiveStream({
   onSnapshot(snapshot) {
     state.snapshot = snapshot;
+    delete document.body.dataset.pending;
     ui.lastUpdate.dateTime = snapshot.time;
     ui.lastUpdate.textContent = formatClock(new Date(snapshot.time), timeZoneOf(snapshot.location));
     ui.status.dataset.lastTime = snapshot.time;
@@ -147,7 +148,8 @@ function applyLive(location, km) {
   if (ui.city.value !== location.id) ui.city.value = location.id;
   ui.curlHint.textContent = `curl -N ${window.location.origin}/stream/${location.id}`;
   if (switched) {
-    // Keep showing the previous sky until the new stream's first snapshot arrives, rather than a blank.
+    // Keep showing the previous sky, dimmed, until the new stream's first snapshot arrives, rather than a blank.
+    document.body.dataset.pending = 'true';
     stream.open(location.id);
   }
   renderMeta();
@@ -239,9 +241,11 @@ function renderNotes() {
   if (showingExact && state.observer) {
     ui.sourceNote.textContent = `Computed on demand for ${exactWhere}, ${Math.round(state.observer.elevation)} m, refreshed every minute.`;
     ui.chartSource.textContent = `Your spot · ${exactWhere}`;
-  } else if (live) {
-    ui.sourceNote.textContent = `Streamed live for the grid location ${live.name}; switch to “Your exact spot” for your own coordinates.`;
-    ui.chartSource.textContent = `Live · ${live.name}`;
+  } else if (state.snapshot) {
+    // Name the location the numbers on screen are for, which is the snapshot's, even mid-switch.
+    const shown = state.snapshot.location;
+    ui.sourceNote.textContent = `Streamed live for the grid location ${shown.name}; switch to “Your exact spot” for your own coordinates.`;
+    ui.chartSource.textContent = `Live · ${shown.name}`;
   }
   const zone = live ? timeZoneOf(live) : 'UTC';
   const data = showingExact ? state.exact : state.snapshot;
