@@ -144,7 +144,10 @@ function applyLive(location, km) {
   const switched = state.live?.location.id !== location.id;
   state.live = { location, distanceKm: km };
   ui.liveLocation.dataset.locationId = location.id;
-  ui.liveLocation.textContent = `${location.name}, ${countryName(location.country)}`;
+  ui.liveLocation.replaceChildren(
+    location.name,
+    Object.assign(document.createElement('span'), { className: 'country', textContent: `, ${countryName(location.country)}` }),
+  );
   if (ui.city.value !== location.id) ui.city.value = location.id;
   ui.curlHint.textContent = `curl -N ${window.location.origin}/stream/${location.id}`;
   if (switched) {
@@ -258,9 +261,9 @@ function renderMeta() {
   const live = state.live;
   if (!live) return;
   const parts = [];
-  if (state.observerSource === 'city') parts.push('the city you chose');
-  else if (state.observerSource === 'fallback') parts.push('shown until you share or choose a location');
-  else if (live.distanceKm < 0.5) parts.push('right where you are');
+  if (state.observerSource === 'city') parts.push('Your chosen city');
+  else if (state.observerSource === 'fallback') parts.push('Shown until you share or choose a location');
+  else if (live.distanceKm < 0.5) parts.push('Right where you are');
   else parts.push(`${formatDistanceKm(live.distanceKm)} from you`);
   parts.push(timeZoneOf(live.location).replace(/_/g, ' '));
   ui.liveMeta.replaceChildren(

@@ -254,7 +254,7 @@ describe('live sky page', () => {
     expect(await liveId(page)).toBe(city.id);
     for (let i = 0; i < 2; i++) t = await waitForLive(page, city.id, t, 4 * TICK_MS + 2000);
     expect(requests).toContain(`/stream/${city.id}`);
-    expect(await page.locator('#live-meta').textContent()).toContain('the city you chose');
+    expect(await page.locator('#live-meta').textContent()).toContain('Your chosen city');
     await closeContexts();
   });
 
