@@ -127,7 +127,10 @@ export function mountStream(app: OpenAPIHono, deps: StreamDeps): void {
       // Subscribed before reading the backlog, so nothing published in between is lost; the connection holds live
       // messages until the backlog is written and drops ids it has already sent.
       await hub.join(channel, conn);
-      if (conn.closed) return;
+      if (conn.closed) {
+        hub.leave(channel, conn); // it may have gone while join waited for the broker
+        return;
+      }
       let backlog: FramedMessage[];
       if (lastEventId === undefined) {
         const latest = await hub.latest(channel);

@@ -36,21 +36,37 @@ export const updateFrame = (m: BrokerMessage): FramedMessage => ({
   frame: frame({ id: m.id, event: 'update', data: m.data }),
 });
 
+export interface HubOptions {
+  /**
+   * A client of a channel nobody here follows yet, arriving while the broker is (re)connecting, waits this long for
+   * it before being refused (default 3000 ms): a node that has just started must not turn its first clients away.
+   */
+  readyWaitMs?: number;
+}
+
 export class Hub {
   private readonly channels = new Map<string, ChannelState>();
   private dispatched = 0;
   private readonly closed: Record<string, number> = {};
+  private readonly readyWaitMs: number;
+  /** one poll of broker.ready() shared by every waiting client */
+  private readyWait: Promise<boolean> | undefined;
 
   constructor(
     readonly broker: Broker,
     private readonly log: Logger,
-  ) {}
+    options: HubOptions = {},
+  ) {
+    this.readyWaitMs = options.readyWaitMs ?? 3000;
+  }
 
   /**
-   * Adds `client` to `channel` at once (so it gets every message dispatched from now on) and resolves when the broker
-   * subscription is live. Rejects, with the client removed, when the broker cannot subscribe.
+   * Adds `client` to `channel` (so it gets every message dispatched from then on) and resolves when the broker
+   * subscription is live. Rejects, with the client removed, when the broker cannot subscribe. A caller whose client
+   * closed meanwhile calls leave() after it.
    */
   async join(channel: string, client: HubClient): Promise<void> {
+    if (!this.channels.has(channel) && !this.broker.ready()) await this.whenReady();
     let state = this.channels.get(channel);
     if (!state) {
       const fresh: ChannelState = {
@@ -72,6 +88,21 @@ export class Hub {
       this.leave(channel, client);
       throw err;
     }
+  }
+
+  private whenReady(): Promise<boolean> {
+    this.readyWait ??= new Promise<boolean>((resolve) => {
+      const started = Date.now();
+      const timer = setInterval(() => {
+        const ready = this.broker.ready();
+        if (!ready && Date.now() - started < this.readyWaitMs) return;
+        clearInterval(timer);
+        this.readyWait = undefined;
+        resolve(ready);
+      }, 50);
+      timer.unref();
+    });
+    return this.readyWait;
   }
 
   /** Removes `client`; the last one out releases the broker subscription. Safe to call more than once. */

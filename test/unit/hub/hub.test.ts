@@ -127,6 +127,27 @@ describe('Hub', () => {
     expect(hub.stats()).toMatchObject({ channels: 0, clients: 0 });
   });
 
+  it('a join while the broker is still connecting waits for it, within readyWaitMs', async () => {
+    const inner = createMemoryBroker({ historyLimit: 10 });
+    let ready = false;
+    const broker: Broker = {
+      ...inner,
+      kind: inner.kind,
+      ready: () => ready,
+      subscribe: (c, h) => (ready ? inner.subscribe(c, h) : Promise.reject(new Error('redis is not connected'))),
+    };
+    const hub = new Hub(broker, silentLogger, { readyWaitMs: 400 });
+    const a = new FakeClient();
+    setTimeout(() => (ready = true), 150);
+    await hub.join('london', a);
+    expect(hub.clientCount('london')).toBe(1);
+    ready = false;
+    const started = Date.now();
+    await expect(hub.join('paris', new FakeClient())).rejects.toThrow(/not connected/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(350);
+    expect(hub.clientCount('paris')).toBe(0);
+  });
+
   it('closeAll closes every client with the reason; leave counts reasons', async () => {
     const hub = new Hub(createMemoryBroker({ historyLimit: 10 }), silentLogger);
     const [a, b] = [new FakeClient(), new FakeClient()];
