@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
 
@@ -149,3 +150,45 @@ export async function waitUntil(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/**
+ * Whether process `pid` holds the listening TCP socket on `port` (Linux /proc). A readiness probe that
+ * only asks the port could be answered by some other process that took a port we thought was free.
+ * Where /proc is missing, it cannot tell and says yes.
+ */
+export function listensOn(pid: number, port: number): boolean {
+  if (!existsSync('/proc/net/tcp')) return true;
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // f[1] local address "0100007F:1F90", f[3] state (0A = LISTEN), f[9] inode
+      if (f.length > 9 && f[3] === '0A' && Number.parseInt(f[1]!.split(':')[1]!, 16) === port) inodes.add(f[9]!);
+    }
+  }
+  if (inodes.size === 0) return false;
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      let target: string;
+      try {
+        target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        continue;
+      }
+      const m = /^socket:\[(\d+)\]$/.exec(target);
+      if (m && inodes.has(m[1]!)) return true;
+    }
+  } catch {
+    return false;
+  }
+  return false;
+}
+
+/** True when a process's last words say its port was taken (redis-server, nginx and Node phrase it differently). */
+export const portWasTaken = (err: unknown): boolean => err instanceof Error && /address already in use|EADDRINUSE/i.test(err.message);

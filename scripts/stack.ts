@@ -5,7 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
 import { readTemplate, renderTemplate, upstreamServers, type NginxVars } from './nginx-config.ts';
-import { freePort, spawnProcess, waitUntil, type ManagedProcess } from './processes.ts';
+import { freePort, listensOn, portWasTaken, spawnProcess, waitUntil, type ManagedProcess } from './processes.ts';
 import { firstMessage, respCommand } from './resp.ts';
 
 // The production topology as local processes: redis-server, the worker, N API nodes and nginx with the
@@ -138,12 +138,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const nodeCount = options.apiPorts?.length ?? options.apiNodes ?? 2;
   if (nodeCount < 1) throw new Error('the stack needs at least one API node');
 
-  const redisPort = options.redisPort ?? (await freePort());
-  const apiPorts = options.apiPorts ?? (await Promise.all(Array.from({ length: nodeCount }, () => freePort())));
-  const nginxPort = options.nginxPort ?? (await freePort());
-  const redisUrl = `redis://${HOST}:${redisPort}`;
-
-  const nodeEnv = (port?: number): NodeJS.ProcessEnv => {
+  const nodeEnv = (redisUrl: string, port?: number): NodeJS.ProcessEnv => {
     const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, REDIS_URL: redisUrl, HOST };
     if (port !== undefined) env.PORT = String(port);
     // This stack owns its one Redis; a cluster setting from the caller's shell would contradict REDIS_URL.
@@ -151,18 +146,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     return env;
   };
   // Validate up front: a bad TICK_MS should fail here with the config's message, not as a timeout.
-  const config = loadConfig(nodeEnv(apiPorts[0]));
+  const config = loadConfig(nodeEnv(`redis://${HOST}:6379`, 8080));
 
   const dir = mkdtempSync(join(tmpdir(), 'orrery-stack-'));
   const echo = options.echo ?? false;
   const started: ManagedProcess[] = [];
   const intentional = new Set<ManagedProcess>();
+  let up = false;
   let stopping: Promise<void> | undefined;
 
   const track = (p: ManagedProcess): ManagedProcess => {
     started.push(p);
+    // While starting, a failure surfaces as startStack's rejection instead.
     void p.exited.then((code) => {
-      if (!stopping && !intentional.has(p)) options.onUnexpectedExit?.(p.name, code);
+      if (up && !stopping && !intentional.has(p)) options.onUnexpectedExit?.(p.name, code);
     });
     return p;
   };
@@ -179,45 +176,79 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     return stopping;
   };
 
+  /**
+   * Runs `start` on the fixed port, or on a free one. Between asking the OS for a free port and binding it,
+   * another process (a parallel test, say) can take it: then the child fails to bind and a new port is tried.
+   * Readiness checks also ask whether the child itself holds the port, so a stranger's answer never counts.
+   */
+  const onPort = async (fixed: number | undefined, start: (port: number) => Promise<void>): Promise<number> => {
+    for (let attempt = 1; ; attempt++) {
+      const port = fixed ?? (await freePort());
+      try {
+        await start(port);
+        return port;
+      } catch (err) {
+        if (fixed !== undefined || attempt >= 3 || !portWasTaken(err)) throw err;
+      }
+    }
+  };
+
   try {
     // Redis: no persistence, loopback only.
-    const redis = track(
-      spawnProcess('redis', redisBin, ['--bind', HOST, '--port', String(redisPort), '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning'], { echo }),
-    );
-    await waitUntil('redis to answer PING', async () => (await respCommand(redisPort, HOST, ['PING'])) === 'PONG', { proc: redis, timeoutMs: readyTimeoutMs });
+    let redis!: ManagedProcess;
+    const redisPort = await onPort(options.redisPort, async (port) => {
+      redis = track(
+        spawnProcess('redis', redisBin, ['--bind', HOST, '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning'], { echo }),
+      );
+      await waitUntil(`redis to answer PING on port ${port}`, async () => listensOn(redis.pid, port) && (await respCommand(port, HOST, ['PING'])) === 'PONG', {
+        proc: redis,
+        timeoutMs: readyTimeoutMs,
+      });
+    });
+    const redisUrl = `redis://${HOST}:${redisPort}`;
 
     // Worker: ready once it has published a snapshot (watched on Redis itself).
     const published = firstMessage(redisPort, HOST, `${config.REDIS_PREFIX}sky:*`, readyTimeoutMs);
     await published.ready;
     const workerCmd = npmScriptCommand('worker');
-    const worker = track(spawnProcess('worker', workerCmd.command, workerCmd.args, { env: nodeEnv(), cwd: REPO_ROOT, echo }));
+    const worker = track(spawnProcess('worker', workerCmd.command, workerCmd.args, { env: nodeEnv(redisUrl), cwd: REPO_ROOT, echo }));
     const first = await Promise.race([published.message, worker.exited.then(() => undefined)]).finally(() => published.close());
     if (first === undefined) throw new Error(`worker exited before publishing:\n${worker.tail()}`);
 
-    // API nodes, started together.
+    // API nodes, started together; a restarted node comes back on its own port.
     const apiCmd = npmScriptCommand('start');
     const apiProcs: ManagedProcess[] = [];
-    const startApi = async (i: number): Promise<ManagedProcess> => {
-      const port = apiPorts[i]!;
-      const p = spawnProcess(`api${i + 1}`, apiCmd.command, apiCmd.args, { env: nodeEnv(port), cwd: REPO_ROOT, echo });
-      apiProcs[i] = track(p);
-      await waitUntil(`api${i + 1} to be ready on port ${port}`, () => apiReady(`http://${HOST}:${port}`), { proc: p, timeoutMs: readyTimeoutMs });
-      return p;
+    const apiPorts: number[] = [];
+    const startApi = async (i: number, fixed: number | undefined): Promise<void> => {
+      apiPorts[i] = await onPort(fixed, async (port) => {
+        const p = track(spawnProcess(`api${i + 1}`, apiCmd.command, apiCmd.args, { env: nodeEnv(redisUrl, port), cwd: REPO_ROOT, echo }));
+        apiProcs[i] = p;
+        await waitUntil(`api${i + 1} to be ready on port ${port}`, async () => listensOn(p.pid, port) && (await apiReady(`http://${HOST}:${port}`)), {
+          proc: p,
+          timeoutMs: readyTimeoutMs,
+        });
+      });
     };
-    await Promise.all(apiPorts.map((_, i) => startApi(i)));
+    await Promise.all(Array.from({ length: nodeCount }, (_, i) => startApi(i, options.apiPorts?.[i])));
 
     // nginx in its own prefix directory with the rendered config: no /etc/nginx, no port 80.
-    const vars = processNginxVars({ runDir: dir, nginxPort, apiPorts, streamsPerClient: options.streamsPerClient });
-    // Workers that dropped to nobody must reach their temp directories under the prefix.
-    if (vars.ORRERY_NGINX_USER.startsWith('nobody')) chmodSync(dir, 0o755);
-    const confPath = join(dir, 'nginx.conf');
-    writeFileSync(confPath, renderTemplate(readTemplate(), vars));
-    const nginx = track(spawnProcess('nginx', nginxBin, ['-p', `${dir}/`, '-c', confPath, '-e', 'stderr'], { echo }));
-    const url = `http://${HOST}:${nginxPort}`;
-    await waitUntil(`nginx on ${url}`, () => apiReady(url), { proc: nginx, timeoutMs: readyTimeoutMs });
+    let nginx!: ManagedProcess;
+    const nginxPort = await onPort(options.nginxPort, async (port) => {
+      const vars = processNginxVars({ runDir: dir, nginxPort: port, apiPorts, streamsPerClient: options.streamsPerClient });
+      // Workers that dropped to nobody must reach their temp directories under the prefix.
+      if (vars.ORRERY_NGINX_USER.startsWith('nobody')) chmodSync(dir, 0o755);
+      const confPath = join(dir, 'nginx.conf');
+      writeFileSync(confPath, renderTemplate(readTemplate(), vars));
+      nginx = track(spawnProcess('nginx', nginxBin, ['-p', `${dir}/`, '-c', confPath, '-e', 'stderr'], { echo }));
+      await waitUntil(`nginx on port ${port}`, async () => listensOn(nginx.pid, port) && (await apiReady(`http://${HOST}:${port}`)), {
+        proc: nginx,
+        timeoutMs: readyTimeoutMs,
+      });
+    });
 
+    up = true;
     return {
-      url,
+      url: `http://${HOST}:${nginxPort}`,
       apiUrls: apiPorts.map((p) => `http://${HOST}:${p}`),
       redisUrl,
       redisPrefix: config.REDIS_PREFIX,
@@ -235,7 +266,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         const p = apiProcs[i];
         if (!p) throw new Error(`no API node ${i}`);
         if (!p.hasExited()) throw new Error(`api${i + 1} is still running`);
-        await startApi(i);
+        await startApi(i, apiPorts[i]);
       },
       stop: stopAll,
     };
