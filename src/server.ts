@@ -35,6 +35,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+const STREAM_SUMMARY_MS = 60_000;
 /** How long a graceful stop may take before the remaining sockets are cut. */
 const CLOSE_GRACE_MS = 3000;
 
@@ -67,9 +68,21 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     `listening on ${url}`,
   );
 
+  // A line a minute about the streams while there are any: clients, channels, and closes by reason (slow_client…).
+  let lastSummary = '';
+  const summary = setInterval(() => {
+    const stats = hub.stats();
+    const text = JSON.stringify(stats);
+    if (stats.clients === 0 && text === lastSummary) return;
+    lastSummary = text;
+    log.info({ ...stats, broker: broker.stats() }, 'stream summary');
+  }, STREAM_SUMMARY_MS);
+  summary.unref();
+
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
+      clearInterval(summary);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       hub.closeAll('shutdown', SHUTDOWN_FRAME);
       server.closeIdleConnections();

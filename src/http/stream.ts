@@ -121,7 +121,9 @@ export function mountStream(app: OpenAPIHono, deps: StreamDeps): void {
     const opened = Date.now();
     conn.onClose((reason: CloseReason) => {
       hub.leave(channel, conn, reason);
-      log?.debug({ channel, reason, ms: Date.now() - opened, conflated: conn.conflated }, 'stream closed');
+      const fields = { channel, reason, ms: Date.now() - opened, conflated: conn.conflated };
+      if (reason === 'slow_client') log?.info(fields, 'slow stream client closed');
+      else log?.debug(fields, 'stream closed');
     });
     try {
       // Subscribed before reading the backlog, so nothing published in between is lost; the connection holds live
