@@ -271,7 +271,10 @@ describe('live sky page', () => {
     const at = { latitude: Number((capeTown.lat + 0.02).toFixed(4)), longitude: Number((capeTown.lon + 0.01).toFixed(4)) };
     const { page } = await open('/', { permissions: ['geolocation'], geolocation: at });
     await waitForLive(page, nearestTo(at.latitude, at.longitude).id);
-    await page.click('label[for=source-exact]');
+    // By keyboard: the switch is a radio group, so an arrow key moves to "Your exact spot".
+    await page.focus('#source-live');
+    await page.keyboard.press('ArrowRight');
+    expect(await page.isChecked('#source-exact')).toBe(true);
     await page.waitForFunction(() => document.getElementById('bodies')?.dataset.source === 'exact');
     const shown = await page.$$eval('#bodies tbody tr', (rows) =>
       rows.map((r) => Number((r.querySelector('[data-col=alt]')?.textContent ?? '').replace('−', '-').replace('°', ''))),
@@ -285,7 +288,7 @@ describe('live sky page', () => {
     await closeContexts();
   });
 
-  it('draws each body at its azimuth and altitude with north up and east on the left', async () => {
+  it('draws each body at its azimuth and altitude with north up and east on the left, and formats RA/Dec and typed coordinates as documented', async () => {
     const { page } = await open('/?location=london', { reducedMotion: 'reduce' });
     await waitForLive(page, 'london');
     expect(await page.locator('.sky .body').first().evaluate((g) => getComputedStyle(g).transitionDuration)).toBe('0s');
@@ -306,11 +309,8 @@ describe('live sky page', () => {
     }
     for (const b of drawn.filter((d) => d.alt < 0)) expect(Math.hypot(b.x, b.y), b.name).toBeGreaterThan(R);
     expect(await page.locator('.chart-caption').textContent()).toMatch(/east on the left/);
-    await closeContexts();
-  });
 
-  it('formats RA, Dec and typed coordinates as documented', async () => {
-    const { page } = await open('/?location=london');
+    // The formatting behind the table, called in the browser that runs it.
     // A string, so vitest's transform does not rewrite the dynamic import meant for the browser.
     const out = (await page.evaluate(`(async () => {
       const f = await import('/js/format.js');

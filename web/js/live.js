@@ -9,7 +9,10 @@
 /** @typedef {import('./api.js').Snapshot} Snapshot */
 
 const BACKOFF_MS = [1000, 2000, 4000, 8000, 15000];
-/** With ticks every second or so, this much silence means a dead connection that nobody closed. */
+/**
+ * Heartbeats are comments, invisible to EventSource, so silence is judged by updates alone: this long,
+ * or three tick intervals if the server ticks slower, means a dead connection that nobody closed.
+ */
 const STALL_MS = 30_000;
 
 export class LiveStream {
@@ -31,6 +34,9 @@ export class LiveStream {
     this.retryTimer = undefined;
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     this.stallTimer = undefined;
+    /** @type {number} ms between the last two updates, to scale the stall watchdog to the server's tick */
+    this.interval = 0;
+    this.lastUpdateAt = 0;
     /** @type {Snapshot | null} newest snapshot not yet handed over; one render per frame however many arrive */
     this.pending = null;
     this.frameRequested = false;
@@ -43,6 +49,8 @@ export class LiveStream {
     this.locationId = locationId;
     this.lastEventId = '';
     this.failures = 0;
+    this.interval = 0;
+    this.lastUpdateAt = 0;
     this.connect();
   }
 
@@ -81,6 +89,9 @@ export class LiveStream {
       }
       if (snapshot?.location?.id !== id || !Array.isArray(snapshot.bodies)) return;
       if (message.lastEventId) this.lastEventId = message.lastEventId;
+      const now = performance.now();
+      if (this.lastUpdateAt) this.interval = now - this.lastUpdateAt;
+      this.lastUpdateAt = now;
       this.failures = 0;
       this.setState('live', '');
       this.armStallTimer();
@@ -112,7 +123,8 @@ export class LiveStream {
   /** @private */
   armStallTimer() {
     clearTimeout(this.stallTimer);
-    this.stallTimer = setTimeout(() => this.retryLater('No update for 30 s; reconnecting'), STALL_MS);
+    const limit = Math.max(STALL_MS, 3 * this.interval);
+    this.stallTimer = setTimeout(() => this.retryLater(`No update for ${Math.round(limit / 1000)} s; reconnecting`), limit);
   }
 
   /** @private @param {Snapshot} snapshot */
