@@ -1,6 +1,7 @@
 import type { Body } from 'astronomy-engine';
 import { BODY_NAMES, ENGINE_BODY } from './bodies.ts';
-import { brightnessAt, checkObserver, checkTime, eventTimes, msOf, positionFrom, utOf } from './ephemeris.ts';
+import { constellationOf, constellationWithin } from './constellation.ts';
+import { bodyPosition, brightnessAt, checkObserver, checkTime, eventTimes, msOf, utOf } from './ephemeris.ts';
 import { isoString } from './isotime.ts';
 import type { Brightness } from './magnitude.ts';
 import { Geo, Obs, Pair, geocentricAt, makeSite, observerAt, pairAt, type Site } from './topocentric.ts';
@@ -82,6 +83,10 @@ export function createGridComputer(locations: readonly Location[]): GridComputer
   const ageFrac = Float64Array.from({ length: locations.length * nb }, (_, i) => ageFraction(Math.floor(i / nb), i % nb));
   const geo = BODIES.map(() => new Float64Array(Geo.Size));
   const bright: Brightness[] = new Array(nb);
+  // Per body per tick: the constellation when it is the same from every location, else null.
+  const sharedConstellation: (string | null)[] = new Array(nb);
+  // Farthest any location is from the Earth's centre (AU): bounds the parallax between locations.
+  const reach = sites.reduce((m, s) => Math.max(m, Math.hypot(s.px, s.py, s.pz)), 0) * 1.001;
   const obs = new Float64Array(Obs.Size);
   const pair = new Float64Array(Pair.Size);
 
@@ -95,6 +100,8 @@ export function createGridComputer(locations: readonly Location[]): GridComputer
         const k = geocentricAt(span, ut, geo[b]!);
         knot ??= k;
         bright[b] = brightnessAt(BODIES[b]!.body, span, ut);
+        const g = geo[b]!;
+        sharedConstellation[b] = constellationWithin(g[Geo.JX]!, g[Geo.JY]!, g[Geo.JZ]!, reach);
       }
       const out: LocationSky[] = new Array(locations.length);
       for (let l = 0; l < locations.length; l++) {
@@ -104,7 +111,6 @@ export function createGridComputer(locations: readonly Location[]): GridComputer
         for (let b = 0; b < nb; b++) {
           const { name, body } = BODIES[b]!;
           pairAt(geo[b]!, site, obs, pair);
-          const p = positionFrom(name, pair, 'normal', bright[b]!);
           const slot = l * nb + b;
           let e = events[slot];
           if (
@@ -118,21 +124,16 @@ export function createGridComputer(locations: readonly Location[]): GridComputer
             e = searchEvents(body, site, ut, ageFrac[slot]!);
             events[slot] = e;
           }
-          bodies[b] = {
+          bodies[b] = bodyPosition(
             name,
-            az: p.az,
-            alt: p.alt,
-            ra: p.ra,
-            dec: p.dec,
-            distance: p.distance,
-            magnitude: p.magnitude,
-            phase: p.phase,
-            constellation: p.constellation,
-            aboveHorizon: p.aboveHorizon,
-            rise: e.riseMs - ms <= DAY_MS ? e.rise : null,
-            transit: e.transitMs - ms <= DAY_MS ? e.transit : null,
-            set: e.setMs - ms <= DAY_MS ? e.set : null,
-          };
+            pair,
+            'normal',
+            bright[b]!,
+            sharedConstellation[b] ?? constellationOf(pair[Pair.JX]!, pair[Pair.JY]!, pair[Pair.JZ]!),
+            e.riseMs - ms <= DAY_MS ? e.rise : null,
+            e.transitMs - ms <= DAY_MS ? e.transit : null,
+            e.setMs - ms <= DAY_MS ? e.set : null,
+          );
         }
         out[l] = { location: locations[l]!, bodies };
       }

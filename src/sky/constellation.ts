@@ -35,6 +35,20 @@ function reference(x: number, y: number, z: number): string {
   }
 }
 
+// B1875 position of the last direction given to b1875(), in lattice units (RA cells, Dec cells from −90°).
+let FR = 0;
+let FD = 0;
+
+function b1875(ux: number, uy: number, uz: number): void {
+  const bx = R00 * ux + R10 * uy + R20 * uz;
+  const by = R01 * ux + R11 * uy + R21 * uz;
+  const bz = R02 * ux + R12 * uy + R22 * uz;
+  let ra = RAD2HOUR * Math.atan2(by, bx);
+  if (ra < 0) ra += 24;
+  FR = ra * 360;
+  FD = (RAD2DEG * Math.atan2(bz, Math.sqrt(bx * bx + by * by)) + 90) * 24;
+}
+
 /** IAU abbreviation of the constellation containing the direction (x, y, z), J2000 equator (EQJ). */
 export function constellationOf(x: number, y: number, z: number): string {
   // Unit vector first: Constellation() goes through (ra, dec) and back to a unit vector.
@@ -42,14 +56,9 @@ export function constellationOf(x: number, y: number, z: number): string {
   const ux = x * n;
   const uy = y * n;
   const uz = z * n;
-  const bx = R00 * ux + R10 * uy + R20 * uz;
-  const by = R01 * ux + R11 * uy + R21 * uz;
-  const bz = R02 * ux + R12 * uy + R22 * uz;
-  let ra = RAD2HOUR * Math.atan2(by, bx);
-  if (ra < 0) ra += 24;
-  const dec = RAD2DEG * Math.atan2(bz, Math.sqrt(bx * bx + by * by));
-  const fr = ra * 360;
-  const fd = (dec + 90) * 24;
+  b1875(ux, uy, uz);
+  const fr = FR;
+  const fd = FD;
   if (Math.abs(fr - Math.round(fr)) < EDGE || Math.abs(fd - Math.round(fd)) < EDGE) return reference(ux, uy, uz);
   const key = Math.floor(fd) * RA_CELLS + Math.floor(fr);
   let symbol = CELLS.get(key);
@@ -59,6 +68,30 @@ export function constellationOf(x: number, y: number, z: number): string {
     CELLS.set(key, symbol);
   }
   return symbol;
+}
+
+/**
+ * The constellation of every direction x − o with |o| ≤ radius (a body seen from anywhere within
+ * `radius` of the Earth's centre, all in AU), when they all share one lattice cell with x; else null.
+ * The grid uses it to look a planet's constellation up once per tick instead of once per location.
+ */
+export function constellationWithin(x: number, y: number, z: number, radius: number): string | null {
+  const d = Math.sqrt(x * x + y * y + z * z);
+  if (!(radius < d)) return null;
+  // Angular radius of the cap the directions fill, degrees, with a margin for rounding.
+  const cap = RAD2DEG * Math.asin(radius / d) + 1e-6;
+  b1875(x / d, y / d, z / d);
+  const decDeg = FD / 24 - 90;
+  const decLo = Math.floor(FD) / 24 - 90;
+  if (decDeg - cap <= decLo || decDeg + cap >= decLo + 1 / 24) return null;
+  const cosMax = Math.cos((Math.max(Math.abs(decDeg - cap), Math.abs(decDeg + cap)) * Math.PI) / 180);
+  const sinCap = Math.sin((cap * Math.PI) / 180);
+  if (!(sinCap < cosMax)) return null;
+  // Largest RA excursion over the cap, in RA cells (1 cell = 1/360 h = 1/24°).
+  const dRa = RAD2DEG * Math.asin(sinCap / cosMax) * 24;
+  const raLo = Math.floor(FR);
+  if (FR - dRa <= raLo || FR + dRa >= raLo + 1) return null;
+  return constellationOf(x, y, z);
 }
 
 /** For tests: forget every cached cell. */

@@ -14,6 +14,7 @@ import { ENGINE_BODY } from './bodies.ts';
 import { constellationOf } from './constellation.ts';
 import { searchRiseSet, searchTransit } from './events.ts';
 import { isoString } from './isotime.ts';
+import { DECIMALS, roundTo } from './wire.ts';
 import { brightness, type Brightness } from './magnitude.ts';
 import { ELEVATION_RANGE, LAT_RANGE, LON_RANGE, TIME_RANGE } from './observer.ts';
 import { Geo, Obs, Pair, geocentricAt, illuminationAt, makeSite, observerAt, pairAt, type Site } from './topocentric.ts';
@@ -122,37 +123,48 @@ export function eventIso(ut: number | null, ms: number): string | null {
   return t - ms <= DAY_MS ? isoString(t) : null;
 }
 
-/** Magnitude and illuminated fraction at ut: observer-independent (Illumination() is geocentric). */
+/** Magnitude and illuminated fraction at ut, at wire precision: observer-independent (Illumination() is geocentric). */
 export function brightnessAt(body: Body, span: Span, ut: number): Brightness {
   illuminationAt(span, ut, ILLUM);
-  return brightness(body, ILLUM);
+  const b = brightness(body, ILLUM);
+  return { magnitude: roundTo(b.magnitude, DECIMALS.magnitude), phase: roundTo(b.phase, DECIMALS.phase) };
 }
 
-/** A BodyPosition without its events, from pairAt()'s output. */
-export function positionFrom(
+/** Airless altitude → what computeBodyNaive's Horizon(..., refraction) reports. */
+export function apparentAltitude(airless: number, refraction: Refraction): number {
+  if (refraction !== 'normal') return airless;
+  // Horizon(..., 'normal') works on the zenith distance; do the same arithmetic.
+  let zd = 90 - airless;
+  zd -= refractionAngle('normal', 90 - zd);
+  return 90 - zd;
+}
+
+/** The one place a BodyPosition is assembled (both paths), numbers at wire precision (wire.ts). */
+export function bodyPosition(
   name: BodyName,
   pair: Float64Array,
   refraction: Refraction,
   b: Brightness,
-): Omit<BodyPosition, 'rise' | 'set' | 'transit'> {
-  let alt = pair[Pair.Alt]!;
-  if (refraction === 'normal') {
-    // Horizon(..., 'normal') works on the zenith distance; do the same arithmetic.
-    let zd = 90 - alt;
-    zd -= refractionAngle('normal', 90 - zd);
-    alt = 90 - zd;
-  }
+  constellation: string,
+  rise: string | null,
+  transit: string | null,
+  set: string | null,
+): BodyPosition {
+  const alt = apparentAltitude(pair[Pair.Alt]!, refraction);
   return {
     name,
-    az: pair[Pair.Az]!,
-    alt,
-    ra: pair[Pair.Ra]!,
-    dec: pair[Pair.Dec]!,
-    distance: pair[Pair.Dist]!,
+    az: roundTo(pair[Pair.Az]!, DECIMALS.az),
+    alt: roundTo(alt, DECIMALS.alt),
+    ra: roundTo(pair[Pair.Ra]!, DECIMALS.ra),
+    dec: roundTo(pair[Pair.Dec]!, DECIMALS.dec),
+    distance: roundTo(pair[Pair.Dist]!, DECIMALS.distance),
     magnitude: b.magnitude,
     phase: b.phase,
-    constellation: constellationOf(pair[Pair.JX]!, pair[Pair.JY]!, pair[Pair.JZ]!),
+    constellation,
     aboveHorizon: alt > 0,
+    rise,
+    transit,
+    set,
   };
 }
 
@@ -161,41 +173,24 @@ const OBS = new Float64Array(Obs.Size);
 const PAIR = new Float64Array(Pair.Size);
 const ILLUM = new Float64Array(7);
 
-/** Everything but the events: position, brightness, constellation at one instant. */
-export function positionAt(
-  name: BodyName,
-  body: Body,
-  site: Site,
-  ms: number,
-  refraction: Refraction,
-): Omit<BodyPosition, 'rise' | 'set' | 'transit'> {
+function bodyAt(name: BodyName, site: Site, ms: number, refraction: Refraction): BodyPosition {
+  const body = engineBody(name);
   const ut = utOf(ms);
   const span = spanFor(body, ut);
   const knot = geocentricAt(span, ut, GEO);
   observerAt(site, GEO, knot, OBS);
   pairAt(GEO, site, OBS, PAIR);
-  return positionFrom(name, PAIR, refraction, brightnessAt(body, span, ut));
-}
-
-function bodyAt(name: BodyName, site: Site, ms: number, refraction: Refraction): BodyPosition {
-  const body = engineBody(name);
-  const p = positionAt(name, body, site, ms, refraction);
-  const ev = eventTimes(body, site, utOf(ms));
-  return {
+  const ev = eventTimes(body, site, ut);
+  return bodyPosition(
     name,
-    az: p.az,
-    alt: p.alt,
-    ra: p.ra,
-    dec: p.dec,
-    distance: p.distance,
-    magnitude: p.magnitude,
-    phase: p.phase,
-    constellation: p.constellation,
-    aboveHorizon: p.aboveHorizon,
-    rise: eventIso(ev.rise, ms),
-    transit: eventIso(ev.transit, ms),
-    set: eventIso(ev.set, ms),
-  };
+    PAIR,
+    refraction,
+    brightnessAt(body, span, ut),
+    constellationOf(PAIR[Pair.JX]!, PAIR[Pair.JY]!, PAIR[Pair.JZ]!),
+    eventIso(ev.rise, ms),
+    eventIso(ev.transit, ms),
+    eventIso(ev.set, ms),
+  );
 }
 
 /** One body for one observer at one instant: the fast on-demand path. */

@@ -1,6 +1,6 @@
 import { AstroTime, Constellation, Rotation_EQJ_EQD } from 'astronomy-engine';
 import { describe, expect, it } from 'vitest';
-import { clearConstellationCache, constellationOf } from '../../../src/sky/constellation.ts';
+import { clearConstellationCache, constellationOf, constellationWithin } from '../../../src/sky/constellation.ts';
 import { rng } from './helpers.ts';
 
 // The cell-cached lookup must give exactly what astronomy-engine's Constellation() gives.
@@ -74,5 +74,31 @@ describe('constellationOf', () => {
     expect(constellationOf(0, 0, -1)).toBe(reference(0, 0, -1));
     expect(constellationOf(0, 0, 1)).toBe('UMi');
     expect(constellationOf(0, 0, -1)).toBe('Oct');
+  });
+});
+
+describe('constellationWithin', () => {
+  it('answers only when every direction within the parallax cap is in the same constellation', () => {
+    const r = rng(8);
+    let answered = 0;
+    for (let i = 0; i < 3000; i++) {
+      const ra = 24 * r();
+      const dec = (Math.asin(2 * r() - 1) * 180) / Math.PI;
+      const dist = [0.0025, 0.3, 1, 30][i % 4]!;
+      const radius = 4.3e-5; // the Earth's radius plus 100 km, in AU
+      const c = fromRaDec(ra, dec).map((v) => v * dist) as [number, number, number];
+      const got = constellationWithin(c[0], c[1], c[2], radius);
+      if (got === null) continue;
+      answered++;
+      expect(got).toBe(reference(c[0], c[1], c[2]));
+      // Observers on the cap's rim, in random directions.
+      for (let k = 0; k < 8; k++) {
+        const o = fromRaDec(24 * r(), (Math.asin(2 * r() - 1) * 180) / Math.PI).map((v) => v * radius);
+        expect(constellationOf(c[0] - o[0]!, c[1] - o[1]!, c[2] - o[2]!)).toBe(got);
+      }
+    }
+    // Planets are far enough that it almost always answers; the Moon (1° of parallax) never does.
+    expect(answered).toBeGreaterThan(1200);
+    expect(constellationWithin(0.0025, 0, 0, 4.3e-5)).toBeNull();
   });
 });
