@@ -153,6 +153,35 @@ describe('docker-compose.yml', () => {
   });
 });
 
+describe('nginx template', () => {
+  /** The body of `location <name> {` up to its closing brace at the same indentation. */
+  function location(name: string): string {
+    const m = new RegExp(`\\n( *)location ${name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\{\\n([\\s\\S]*?)\\n\\1\\}`).exec(template);
+    expect(m, `location ${name}`).not.toBeNull();
+    return m![2]!;
+  }
+  const seconds = (v: string): number => {
+    const m = /^(\d+)(ms|s|m|h|d)?$/.exec(v)!;
+    return Number(m[1]) * { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 }[m[2] ?? 's']!;
+  };
+
+  it('relays streams unbuffered, uncompressed, and outlasts the heartbeat many times over', () => {
+    const stream = location('/stream');
+    for (const line of ['proxy_buffering off;', 'proxy_cache off;', 'gzip off;', "limit_conn streams_per_client"]) expect(stream).toContain(line);
+    const readTimeout = seconds(/proxy_read_timeout (\S+);/.exec(stream)![1]!);
+    for (const [, s] of nodeServices) expect(readTimeout * 1000).toBeGreaterThan(10 * loadConfig(envOf(s)).HEARTBEAT_MS);
+    expect(template).not.toMatch(/gzip_types[^;]*event-stream/);
+  });
+
+  it('keeps every add_header and proxy_set_header at server level (a location-level one would drop the rest)', () => {
+    const server = template.slice(template.indexOf('\n    server {'));
+    const locations = server.slice(server.indexOf('\n        location'));
+    expect(locations).not.toMatch(/^\s*(add_header|proxy_set_header)\b/m);
+    expect(server).toMatch(/proxy_set_header Connection "";/);
+    expect(server).toMatch(/proxy_http_version 1\.1;/);
+  });
+});
+
 describe('Dockerfile', () => {
   const froms = [...dockerfile.matchAll(/^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/gim)].map((m) => m[1]!);
   const lastStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
