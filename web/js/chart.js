@@ -33,7 +33,7 @@ export function project(az, alt) {
 /** Marker radius from magnitude: brighter is bigger, within bounds that stay legible. @param {string} name @param {number} mag */
 function markerRadius(name, mag) {
   if (name === 'sun') return 10;
-  if (name === 'moon') return 8.5;
+  if (name === 'moon') return 9;
   return Math.max(2.6, Math.min(6, 5 - 0.5 * mag));
 }
 
@@ -54,7 +54,7 @@ export class SkyChart {
     svg.setAttribute('viewBox', `${-half} ${-half} ${2 * half} ${2 * half}`);
     this.desc = /** @type {SVGDescElement} */ (svg.querySelector('desc') ?? el('desc', {}, svg));
     this.drawFrame();
-    /** @type {Map<string, { g: SVGGElement, dot: SVGCircleElement, halo: SVGCircleElement, label: SVGTextElement }>} */
+    /** @type {Map<string, { g: SVGGElement, dot: SVGCircleElement, halo: SVGCircleElement, label: SVGTextElement, title: SVGTitleElement, lit?: SVGPathElement }>} */
     this.markers = new Map();
     const layer = el('g', { class: 'bodies' }, svg);
     for (const name of BODY_NAMES) {
@@ -62,10 +62,13 @@ export class SkyChart {
       const g = /** @type {SVGGElement} */ (el('g', { class: 'body', 'data-body': name, style: `--body:${style.color}` }, layer));
       const halo = /** @type {SVGCircleElement} */ (el('circle', { class: 'halo', r: 10 }, g));
       const dot = /** @type {SVGCircleElement} */ (el('circle', { class: 'dot', r: 4 }, g));
+      // The Moon is drawn as its phase: a dark disc with the lit part turned towards the Sun.
+      const lit = name === 'moon' ? /** @type {SVGPathElement} */ (el('path', { class: 'lit' }, g)) : undefined;
       const label = /** @type {SVGTextElement} */ (el('text', { class: 'label', x: 8, y: 4 }, g));
       label.textContent = style.label;
+      const title = /** @type {SVGTitleElement} */ (el('title', {}, g));
       g.style.opacity = '0';
-      this.markers.set(name, { g, dot, halo, label });
+      this.markers.set(name, { g, dot, halo, label, title, lit });
     }
   }
 
@@ -138,6 +141,14 @@ export class SkyChart {
       m.g.classList.toggle('below', !body.aboveHorizon);
       m.dot.setAttribute('r', r.toFixed(2));
       m.halo.setAttribute('r', (r * 2.2).toFixed(2));
+      const lit = body.name === 'moon' ? ` ${Math.round(body.phase * 100)}% lit` : '';
+      m.title.textContent = `${BODY_STYLE[body.name].label}: azimuth ${formatNumber(body.az, 1)}°, altitude ${formatNumber(body.alt, 1)}°${lit}`;
+      if (m.lit) {
+        const sun = ordered.find((o) => o.body.name === 'sun');
+        const towardsSun = sun ? (Math.atan2(sun.y - y, sun.x - x) * 180) / Math.PI : 0;
+        m.lit.setAttribute('d', phasePath(r, body.phase));
+        m.lit.setAttribute('transform', `rotate(${towardsSun.toFixed(1)})`);
+      }
       const spot = placeLabel(x, y, r, m.label.textContent?.length ?? 4, !body.aboveHorizon, placed);
       m.label.setAttribute('x', spot.dx.toFixed(1));
       m.label.setAttribute('y', spot.dy.toFixed(1));
@@ -149,6 +160,19 @@ export class SkyChart {
       : 'None of the ten bodies is above the horizon.';
     if (this.desc.textContent !== text) this.desc.textContent = text;
   }
+}
+
+/**
+ * The lit part of a disc of radius r with illuminated fraction k, the Sun towards +x: the bright limb
+ * is a half circle on the +x side, closed by the terminator, a half ellipse of semi-axis r·|1−2k|
+ * that bulges towards the Sun for a crescent and away from it past half.
+ * @param {number} r @param {number} k
+ */
+export function phasePath(r, k) {
+  const f = Math.min(1, Math.max(0, k));
+  const rx = (r * Math.abs(1 - 2 * f)).toFixed(2);
+  const R = r.toFixed(2);
+  return `M0 -${R}A${R} ${R} 0 0 1 0 ${R}A${rx} ${R} 0 0 ${f < 0.5 ? 0 : 1} 0 -${R}Z`;
 }
 
 const CHAR_W = 7.2;
