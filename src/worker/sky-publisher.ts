@@ -3,6 +3,7 @@ import type { Logger } from '../log.ts';
 import { createGridComputer } from '../sky/batch.ts';
 import { LOCATIONS, findLocation } from '../sky/locations.ts';
 import type { Location } from '../sky/types.ts';
+import { bodiesJson } from '../sky/wire.ts';
 import { startTickLoop, type TickLoop, type TickReport } from './tick-loop.ts';
 
 // What the worker does each tick: the whole grid for the tick's instant, one Snapshot per location, one publish.
@@ -70,7 +71,7 @@ export function createSkyTick(options: Omit<SkyPublisherOptions, 'tickMs'>): (ti
     const items: PublishItem[] = skies.map((sky, i) => ({
       channel: sky.location.id,
       id: tickMs,
-      data: `{"location":${locationJson[i]}${head}${JSON.stringify(sky.bodies)}${tail}`,
+      data: `{"location":${locationJson[i]}${head}${bodiesJson(sky.bodies)}${tail}`,
     }));
     const t1s = performance.now();
     let count: number;
