@@ -142,6 +142,12 @@ async function setObserver(observer, source, knownLocation) {
 /** @param {Location} location @param {number} km */
 function applyLive(location, km) {
   const switched = state.live?.location.id !== location.id;
+  if (switched) {
+    // First thing: the connection is the slow part, the DOM updates below can happen while it opens.
+    // The previous sky stays up, dimmed, until the new stream's first snapshot arrives, rather than a blank.
+    document.body.dataset.pending = 'true';
+    stream.open(location.id);
+  }
   state.live = { location, distanceKm: km };
   ui.liveLocation.dataset.locationId = location.id;
   ui.liveLocation.replaceChildren(
@@ -150,11 +156,6 @@ function applyLive(location, km) {
   );
   if (ui.city.value !== location.id) ui.city.value = location.id;
   ui.curlHint.textContent = `curl -N ${window.location.origin}/stream/${location.id}`;
-  if (switched) {
-    // Keep showing the previous sky, dimmed, until the new stream's first snapshot arrives, rather than a blank.
-    document.body.dataset.pending = 'true';
-    stream.open(location.id);
-  }
   renderMeta();
 }
 
@@ -289,12 +290,34 @@ function renderClock() {
 /** @param {Location} location */
 const timeZoneOf = (location) => (isKnownTimeZone(location.timezone) ? location.timezone : 'UTC');
 
+/** @type {Intl.DisplayNames | null | undefined} built once: it is slow to construct and used for every city */
+let regionNames;
+/** @type {Map<string, string>} */
+const countryNames = new Map();
+
 /** @param {string} code */
 function countryName(code) {
+  let name = countryNames.get(code);
+  if (name === undefined) {
+    name = lookUpCountry(code);
+    countryNames.set(code, name);
+  }
+  return name;
+}
+
+/** @param {string} code */
+function lookUpCountry(code) {
+  if (regionNames === undefined) {
+    try {
+      regionNames = new Intl.DisplayNames(['en'], { type: 'region' });
+    } catch {
+      regionNames = null;
+    }
+  }
   try {
-    return new Intl.DisplayNames(['en'], { type: 'region' }).of(code) ?? code;
+    return regionNames?.of(code) ?? code;
   } catch {
-    return code;
+    return code; // not a region code Intl knows
   }
 }
 
@@ -412,6 +435,12 @@ function syncUrl(id) {
 
 // ---------------------------------------------------------------- start-up
 
+/** @param {() => void} fn */
+function whenIdle(fn) {
+  if ('requestIdleCallback' in window) requestIdleCallback(fn, { timeout: 700 });
+  else setTimeout(fn, 100);
+}
+
 /** @param {Location[]} locations */
 function fillCityPicker(locations) {
   const byRegion = new Map();
@@ -453,7 +482,8 @@ async function start() {
   const listed = fetchLocations().then(
     (locations) => {
       state.locations = locations;
-      fillCityPicker(locations);
+      // Building ~200 options takes a noticeable slice of a slow phone's main thread: after the first sky.
+      whenIdle(() => fillCityPicker(locations));
     },
     () => {
       // The page still works from geolocation and typed coordinates; only the picker is lost.
