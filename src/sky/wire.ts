@@ -54,7 +54,94 @@ export function formatRounded(x: number, decimals: number): string {
   return sign + ip + '.' + (fs.length < digits ? ZEROS.slice(0, digits - fs.length) + fs : fs);
 }
 
-const q = (s: string | null): string => (s === null ? 'null' : '"' + s + '"');
+// ---- bodiesJson: one flat string per call ---------------------------------------------------------
+// Concatenating ~130 small strings per location makes a deep rope that V8 must flatten before the
+// bytes go anywhere, which costs as much as JSON.stringify. Everything here is ASCII (body names, IAU
+// abbreviations, ISO times, numbers), so we write bytes into one scratch buffer and decode it once.
+
+let BUF = Buffer.allocUnsafeSlow(16 * 1024);
+let POS = 0;
+
+function ensure(extra: number): void {
+  if (POS + extra <= BUF.length) return;
+  const next = Buffer.allocUnsafeSlow(Math.max(BUF.length * 2, POS + extra));
+  BUF.copy(next, 0, 0, POS);
+  BUF = next;
+}
+
+function putAscii(s: string): void {
+  const buf = BUF;
+  let p = POS;
+  for (let i = 0; i < s.length; i++) buf[p++] = s.charCodeAt(i);
+  POS = p;
+}
+
+/** Non-negative integer below 2^31, in decimal. */
+function putUint31(n: number): void {
+  const buf = BUF;
+  if (n < 10) {
+    buf[POS++] = 48 + n;
+    return;
+  }
+  let len = 1;
+  for (let v = n; v >= 10; v = (v / 10) | 0) len++;
+  let p = POS + len;
+  POS = p;
+  while (n >= 10) {
+    const q = (n / 10) | 0;
+    buf[--p] = 48 + n - q * 10;
+    n = q;
+  }
+  buf[--p] = 48 + n;
+}
+
+/** n (below 2^31) as exactly `width` digits, zero-padded. */
+function putFixedWidth(n: number, width: number): void {
+  const buf = BUF;
+  let p = POS + width;
+  POS = p;
+  for (let k = 0; k < width; k++) {
+    const q = (n / 10) | 0;
+    buf[--p] = 48 + n - q * 10;
+    n = q;
+  }
+}
+
+/** formatRounded(x, decimals), written into the buffer. */
+function putRounded(x: number, decimals: number): void {
+  const ax = x < 0 ? -x : x;
+  const f = POW10[decimals]!;
+  if ((ax < 1e-6 && ax !== 0) || ax * f >= 2 ** 49 || decimals < 6) {
+    putAscii(String(x));
+    return;
+  }
+  const n = Math.round(ax * f);
+  const ip = Math.floor(n / f);
+  const frac = n - ip * f;
+  if (x < 0) BUF[POS++] = 45; // '-'
+  putUint31(ip);
+  if (frac === 0) return;
+  BUF[POS++] = 46; // '.'
+  if (decimals <= 9) {
+    putFixedWidth(frac, decimals);
+  } else {
+    const lowDigits = decimals - 6;
+    const hi = Math.floor(frac / POW10[lowDigits]!);
+    putFixedWidth(hi, 6);
+    putFixedWidth(frac - hi * POW10[lowDigits]!, lowDigits);
+  }
+  while (BUF[POS - 1] === 48) POS--; // trailing zeros (there is a non-zero digit: frac > 0)
+}
+
+function putNullableIso(s: string | null): void {
+  if (s === null) {
+    putAscii('null');
+    return;
+  }
+  BUF[POS++] = 34;
+  putAscii(s);
+  BUF[POS++] = 34;
+}
 
 // Magnitude and phase are the same for every location of a tick: keep the last string per body.
 const lastMag = new Map<string, [number, string]>();
@@ -70,28 +157,41 @@ function memo(cache: Map<string, [number, string]>, key: string, x: number, deci
 
 /**
  * JSON.stringify(bodies), byte for byte, for positions from computeBody/computeAll/the grid (numbers
- * rounded to DECIMALS, strings that need no escaping: body names, IAU abbreviations, ISO times).
+ * rounded to DECIMALS; strings that need no escaping: body names, IAU abbreviations, ISO times).
  */
 export function bodiesJson(bodies: readonly BodyPosition[]): string {
-  let out = '[';
+  POS = 0;
+  ensure(64 + bodies.length * 512);
+  BUF[POS++] = 91; // '['
   for (let i = 0; i < bodies.length; i++) {
     const b = bodies[i]!;
-    if (i > 0) out += ',';
-    out +=
-      '{"name":"' + b.name +
-      '","az":' + formatRounded(b.az, DECIMALS.az) +
-      ',"alt":' + formatRounded(b.alt, DECIMALS.alt) +
-      ',"ra":' + formatRounded(b.ra, DECIMALS.ra) +
-      ',"dec":' + formatRounded(b.dec, DECIMALS.dec) +
-      ',"distance":' + formatRounded(b.distance, DECIMALS.distance) +
-      ',"magnitude":' + memo(lastMag, b.name, b.magnitude, DECIMALS.magnitude) +
-      ',"phase":' + memo(lastPhase, b.name, b.phase, DECIMALS.phase) +
-      ',"constellation":"' + b.constellation +
-      '","aboveHorizon":' + b.aboveHorizon +
-      ',"rise":' + q(b.rise) +
-      ',"transit":' + q(b.transit) +
-      ',"set":' + q(b.set) +
-      '}';
+    if (i > 0) BUF[POS++] = 44; // ','
+    putAscii('{"name":"');
+    putAscii(b.name);
+    putAscii('","az":');
+    putRounded(b.az, DECIMALS.az);
+    putAscii(',"alt":');
+    putRounded(b.alt, DECIMALS.alt);
+    putAscii(',"ra":');
+    putRounded(b.ra, DECIMALS.ra);
+    putAscii(',"dec":');
+    putRounded(b.dec, DECIMALS.dec);
+    putAscii(',"distance":');
+    putRounded(b.distance, DECIMALS.distance);
+    putAscii(',"magnitude":');
+    putAscii(memo(lastMag, b.name, b.magnitude, DECIMALS.magnitude));
+    putAscii(',"phase":');
+    putAscii(memo(lastPhase, b.name, b.phase, DECIMALS.phase));
+    putAscii(',"constellation":"');
+    putAscii(b.constellation);
+    putAscii(b.aboveHorizon ? '","aboveHorizon":true,"rise":' : '","aboveHorizon":false,"rise":');
+    putNullableIso(b.rise);
+    putAscii(',"transit":');
+    putNullableIso(b.transit);
+    putAscii(',"set":');
+    putNullableIso(b.set);
+    BUF[POS++] = 125; // '}'
   }
-  return out + ']';
+  BUF[POS++] = 93; // ']'
+  return BUF.toString('latin1', 0, POS);
 }
