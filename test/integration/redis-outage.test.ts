@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startApiNode, startWorker, uniquePrefix, type ApiNode, type ProjectProcess } from '../setup/processes.ts';
+import {
+  startApiNode,
+  startTogether,
+  startWorker,
+  uniquePrefix,
+  type ApiNode,
+  type ProjectProcess,
+} from '../setup/processes.ts';
 import { startRedisServer, type RedisServer } from '../setup/redis.ts';
 import { openStream, type SseStream } from '../setup/sse.ts';
 
@@ -14,7 +21,7 @@ let api: ApiNode;
 beforeAll(async () => {
   redis = await startRedisServer();
   const env = { REDIS_URL: redis.url, REDIS_PREFIX: uniquePrefix('outage'), TICK_MS: '1000', WORKER_LOCATIONS: 'london' };
-  [worker, api] = await Promise.all([startWorker(env), startApiNode(env)]);
+  [worker, api] = await startTogether<[ProjectProcess, ApiNode]>(startWorker(env), startApiNode(env));
 }, 60_000);
 afterAll(async () => {
   await Promise.all([worker?.stop('SIGKILL'), api?.stop('SIGKILL')]);

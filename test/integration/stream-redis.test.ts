@@ -2,7 +2,14 @@ import { EventSource } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { BODY_NAMES, type BodyPosition } from '../../src/sky/types.ts';
 import { findLocation } from '../../src/sky/locations.ts';
-import { startApiNode, startWorker, uniquePrefix, type ApiNode, type ProjectProcess } from '../setup/processes.ts';
+import {
+  startApiNode,
+  startTogether,
+  startWorker,
+  uniquePrefix,
+  type ApiNode,
+  type ProjectProcess,
+} from '../setup/processes.ts';
 import { numsub, redisCommand } from '../setup/resp.ts';
 import { openStream, snapshotOf, type SseMessage, type SseStream } from '../setup/sse.ts';
 
@@ -31,11 +38,11 @@ const nUpdates = (n: number) => (ms: SseMessage[]) => ms.filter((m) => m.event =
 
 beforeAll(async () => {
   for (const id of CHANNELS) expect(findLocation(id), id).toBeDefined();
-  [worker, api1, api2] = await Promise.all([
+  [worker, api1, api2] = await startTogether<[ProjectProcess, ApiNode, ApiNode]>(
     startWorker({ ...env, TICK_MS: String(TICK_MS), WORKER_LOCATIONS: CHANNELS.join(','), HISTORY_SECONDS: '120' }),
     startApiNode({ ...env, HEARTBEAT_MS: '1000' }),
     startApiNode({ ...env, HEARTBEAT_MS: '1000' }),
-  ]);
+  );
 }, 90_000);
 
 afterAll(async () => {

@@ -147,3 +147,19 @@ export async function startWorker(env: Record<string, string | undefined>): Prom
 export function uniquePrefix(label = 't'): string {
   return `orrery-test:${label}:${randomBytes(4).toString('hex')}:`;
 }
+
+/**
+ * Starts processes together; if any fails to start, stops those that did and rethrows, so a failed beforeAll leaves
+ * no orphan behind.
+ */
+export async function startTogether<T extends ProjectProcess[]>(...starts: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(starts);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(
+      settled.map((r) => (r.status === 'fulfilled' ? (r.value as ProjectProcess).stop('SIGKILL') : undefined)),
+    );
+    throw failed.reason;
+  }
+  return settled.map((r) => (r as PromiseFulfilledResult<ProjectProcess>).value) as T;
+}
