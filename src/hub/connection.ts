@@ -22,7 +22,7 @@ export interface ConnectionOptions {
   heartbeatMs: number;
   /** a client whose socket has not drained for this long is closed */
   stallMs: number;
-  /** a client with more than this many bytes waiting is closed */
+  /** a client with more than this many bytes waiting (beyond its backlog) is closed */
   maxBufferedBytes: number;
 }
 
@@ -36,6 +36,8 @@ export class SseConnection {
   /** the newest message not yet written because the socket is full (latest wins) */
   private pending: FramedMessage | undefined;
   private blocked = false;
+  /** bytes of the backlog written at once by prime(); the buffer cap applies beyond them */
+  private backlogBytes = 0;
   private readonly heartbeat: NodeJS.Timeout;
   private stallTimer: NodeJS.Timeout | undefined;
   private closeListeners: ((reason: CloseReason) => void)[] = [];
@@ -85,7 +87,9 @@ export class SseConnection {
   prime(backlog: readonly FramedMessage[]): void {
     if (this.closed || !this.priming) return;
     for (const m of backlog) {
-      if (m.id > this.lastId) this.writeMessage(m.id, m.frame);
+      if (m.id <= this.lastId) continue;
+      this.backlogBytes += m.frame.length;
+      this.writeMessage(m.id, m.frame);
     }
     this.priming = false;
     const held = this.held.sort((a, b) => a.id - b.id);
@@ -101,7 +105,7 @@ export class SseConnection {
     }
     if (this.pending) this.conflated++;
     this.pending = { id, frame };
-    if (this.sink.bufferedBytes > this.options.maxBufferedBytes) this.close('slow_client');
+    if (this.sink.bufferedBytes > this.options.maxBufferedBytes + this.backlogBytes) this.close('slow_client');
   }
 
   private writeMessage(id: number, frame: Buffer): void {

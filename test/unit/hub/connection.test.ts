@@ -84,6 +84,19 @@ describe('SseConnection', () => {
     expect(conn.closeReason).toBe('slow_client');
   });
 
+  it('a resume backlog larger than the cap is not held against the client', () => {
+    const sink = new FakeSink();
+    const conn = new SseConnection(sink, { ...options, maxBufferedBytes: 100 });
+    sink.full = true;
+    const backlog = [1, 2, 3].map((id) => ({ id, frame: frame({ id, data: 'x'.repeat(200) }) }));
+    conn.prime(backlog);
+    conn.push(4, msg(4).frame);
+    expect(conn.closed).toBe(false);
+    expect(sink.ids()).toEqual([1, 2, 3]);
+    sink.drainNow();
+    expect(sink.ids()).toEqual([1, 2, 3, 4]);
+  });
+
   it('sends heartbeats when idle; real messages reset the timer', () => {
     vi.useFakeTimers();
     const sink = new FakeSink();
