@@ -1,9 +1,12 @@
 import { connect, type Socket } from 'node:net';
 
-// Just enough RESP2 for the launcher to tell when Redis answers and when the worker publishes, without
-// pulling the app's Redis client (src/broker owns that) into a script.
+// Just enough RESP2 for the launcher and the tests: tell when Redis answers and when the worker publishes,
+// and make test assertions (PUBSUB NUMSUB, CLIENT KILL, raw PUBLISH of garbage), without pulling the app's
+// Redis client into a script (only src/broker/redis*.ts imports ioredis).
 
 export type RespValue = string | number | null | RespValue[] | Error;
+/** Shorter name used by the tests. */
+export type Resp = RespValue;
 
 /** Parses one RESP2 value at `offset`; returns undefined while the buffer holds only part of it. */
 export function parseResp(buf: Buffer, offset = 0): { value: RespValue; next: number } | undefined {
@@ -120,4 +123,16 @@ export function firstMessage(port: number, host: string, pattern: string, timeou
   conn.socket.on('error', fail);
   conn.send('PSUBSCRIBE', pattern);
   return { ready, message, close };
+}
+
+/** One command to the Redis at `url` (redis://host:port), one reply; the tests' form of respCommand. */
+export function redisCommand(url: string, ...args: (string | number)[]): Promise<RespValue> {
+  const u = new URL(url);
+  return respCommand(Number(u.port || 6379), u.hostname, args.map(String), 5000);
+}
+
+/** Subscribers of one channel (PUBSUB NUMSUB). */
+export async function numsub(url: string, channel: string): Promise<number> {
+  const reply = (await redisCommand(url, 'PUBSUB', 'NUMSUB', channel)) as [string, number];
+  return reply[1];
 }

@@ -10,7 +10,7 @@ import {
   type ApiNode,
   type ProjectProcess,
 } from '../setup/processes.ts';
-import { numsub, redisCommand } from '../setup/resp.ts';
+import { numsub, redisCommand } from '../../scripts/resp.ts';
 import { openStream, snapshotOf, type SseMessage, type SseStream } from '../setup/sse.ts';
 
 // The live path with real processes: `npm run worker` publishes to a real Redis, two `npm start` API nodes

@@ -2,10 +2,9 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnProcess, waitUntil, type ManagedProcess } from '../../scripts/processes.ts';
-import { freePort } from './ports.ts';
+import { freePort, spawnProcess, waitUntil, type ManagedProcess } from '../../scripts/processes.ts';
 import { INSTALL_HINT } from './redis.ts';
-import { redisCommand, type Resp } from './resp.ts';
+import { redisCommand, type Resp } from '../../scripts/resp.ts';
 
 // A real Redis Cluster for the tests that need one (not the global setup: the rest of the suite does not pay for it).
 // Three masters, no replicas, each a redis-server process with its own working dir and nodes.conf under one temp dir,

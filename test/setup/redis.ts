@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { createConnection } from 'node:net';
-import { freePort } from './ports.ts';
+import { freePort } from '../../scripts/processes.ts';
 
 // Real Redis servers for tests: a redis-server process on a free loopback port (also used for extra servers, e.g. a
 // Redis that a test stops and restarts), and the Docker probe that decides whether Testcontainers may be used.

@@ -3,12 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { YAMLMap, parse } from 'yaml';
-import { spawnProcess, waitUntil } from '../../scripts/processes.ts';
+import { freePort, spawnProcess, waitUntil } from '../../scripts/processes.ts';
 import { REPO_ROOT } from '../../scripts/stack.ts';
 import { parseClusterNodes } from '../../src/broker/redis-cluster.ts';
 import { loadConfig } from '../../src/config.ts';
-import { freePort } from '../setup/ports.ts';
-import { redisCommand } from '../setup/resp.ts';
+import { redisCommand } from '../../scripts/resp.ts';
 
 // docker-compose.cluster.yml without a Docker engine: what it overrides in docker-compose.yml, whether the worker and
 // the API nodes end up with a valid cluster configuration pointing at the cluster's own nodes, and whether the Redis

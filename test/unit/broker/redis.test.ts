@@ -3,7 +3,7 @@ import type { BrokerMessage } from '../../../src/broker/broker.ts';
 import { RedisBroker, createRedisBroker } from '../../../src/broker/redis.ts';
 import { silentLogger } from '../../../src/log.ts';
 import { uniquePrefix } from '../../setup/processes.ts';
-import { numsub, redisCommand } from '../../setup/resp.ts';
+import { numsub, redisCommand } from '../../../scripts/resp.ts';
 import { brokerSuite, payload } from './suite.ts';
 
 // The shared contract against a real Redis, then what only the Redis broker does.
