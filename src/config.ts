@@ -42,6 +42,21 @@ const schema = z.object({
   /** Comma-separated grid location ids the worker computes; unset: the whole grid. For tests and small machines. */
   WORKER_LOCATIONS: z.string().regex(/^[a-z0-9-]+(,[a-z0-9-]+)*$/, 'must be comma-separated location ids').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Concurrent streams one client address may hold on this node (location and status streams); 0: no limit. */
+  MAX_STREAMS_PER_CLIENT: z.coerce.number().int().min(0).default(0),
+  /** Peers whose X-Forwarded-For is believed (comma-separated IPs), e.g. nginx; anyone else is keyed by its socket address. */
+  TRUSTED_PROXIES: z
+    .string()
+    .regex(/^[0-9A-Fa-f.:]+(,[0-9A-Fa-f.:]+)*$/, 'must be comma-separated IP addresses')
+    .default('127.0.0.1,::1,::ffff:127.0.0.1'),
+  /** Largest request head (request line + headers) in bytes; larger ones get a 431. */
+  MAX_HEADER_BYTES: positiveInt.min(1024).max(1024 * 1024).default(16 * 1024),
+  /** Bytes a stream client may leave unread (beyond its resume backlog) before it is closed as slow. */
+  STREAM_QUEUE_BYTES: positiveInt.min(1024).default(1024 * 1024),
+  /** The status channel: how often each node shares its presence and the cluster status is pushed. */
+  STATUS_INTERVAL_MS: positiveInt.min(200).default(2000),
+  /** Status events kept for resuming status clients, and length of the join/leave activity feed. */
+  STATUS_HISTORY: positiveInt.max(10_000).default(60),
 }).superRefine((c, ctx) => {
   if (c.REDIS_URL && c.REDIS_CLUSTER_NODES) {
     ctx.addIssue({
