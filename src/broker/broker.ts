@@ -30,6 +30,8 @@ export interface BrokerStats {
   unparsable: number;
   /** channels this process is subscribed to */
   channels: number;
+  /** connections to the backend restored after a loss (absent for the memory broker) */
+  reconnects?: number;
 }
 
 export interface Broker {

@@ -73,6 +73,7 @@ export class RedisClusterBroker implements Broker {
   private readonly releaseLater = new Set<string>();
   private readonly nodeWarnedAt = new Map<string, number>();
   private closed = false;
+  private reconnects = 0;
 
   constructor(private readonly options: RedisClusterBrokerOptions) {
     this.log = options.log.child({ component: 'broker' });
@@ -129,7 +130,10 @@ export class RedisClusterBroker implements Broker {
     let up = false;
     let downSince = Date.now();
     this.cluster.on('ready', () => {
-      if (everUp) this.log.info({ downMs: Date.now() - downSince }, 'redis cluster connection restored');
+      if (everUp) {
+        this.reconnects++;
+        this.log.info({ downMs: Date.now() - downSince }, 'redis cluster connection restored');
+      }
       else this.log.info({ nodes }, 'redis cluster connected');
       everUp = up = true;
       this.releasePending();
@@ -275,7 +279,7 @@ export class RedisClusterBroker implements Broker {
   }
 
   stats(): BrokerStats {
-    return { unparsable: this.unparsable.total, channels: this.subscriptions.size };
+    return { unparsable: this.unparsable.total, channels: this.subscriptions.size, reconnects: this.reconnects };
   }
 
   async close(): Promise<void> {

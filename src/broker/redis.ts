@@ -58,6 +58,7 @@ export class RedisBroker implements Broker {
   private readonly unparsable: UnparsableCounter;
   private readonly log: Logger;
   private closed = false;
+  private reconnects = 0;
 
   constructor(private readonly options: RedisBrokerOptions) {
     this.log = options.log.child({ component: 'broker' });
@@ -121,7 +122,10 @@ export class RedisBroker implements Broker {
       }
     });
     conn.on('ready', () => {
-      if (everUp) this.log.info({ role, downMs: Date.now() - downSince }, 'redis connection restored');
+      if (everUp) {
+        this.reconnects++;
+        this.log.info({ role, downMs: Date.now() - downSince }, 'redis connection restored');
+      }
       else this.log.info({ role, url: redactUrl(this.options.url) }, 'redis connected');
       up = true;
       everUp = true;
@@ -204,7 +208,7 @@ export class RedisBroker implements Broker {
   }
 
   stats(): BrokerStats {
-    return { unparsable: this.unparsable.total, channels: this.subscriptions.size };
+    return { unparsable: this.unparsable.total, channels: this.subscriptions.size, reconnects: this.reconnects };
   }
 
   async close(): Promise<void> {
