@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import { startApiNode, startWorker, uniquePrefix, type ProjectProcess } from '../test/setup/processes.ts';
+import { startApiNode, startWorker, uniquePrefix, type ProjectProcess } from '../scripts/processes.ts';
 import { startRedisServer, type RedisServer } from '../test/setup/redis.ts';
-import { openStream, snapshotOf, type SseStream } from '../test/setup/sse.ts';
+import { openStream, snapshotOf, type SseStream } from '../scripts/sse-client.ts';
 
 // Publish-to-receive latency of the live path: worker → Redis → API node(s) → SSE clients, all on loopback.
 // Latency = client receive time − the snapshot's publishedAt (stamped by the worker just before its publish).

@@ -1,10 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { Waiters } from './waiters.ts';
 
-// Child processes of the stack: spawned in their own process group (so Ctrl-C in a terminal reaches only
-// the launcher, which then stops them in order), output kept as a tail for error messages, stopped by pid.
+// Child processes of the stack, the tests and the benchmarks: spawned in their own process group (so Ctrl-C in a
+// terminal reaches only the launcher, which then stops them in order), output kept as a tail for error messages,
+// stopped by pid. The project's own processes (spawnProject) also have their pino JSON lines parsed.
 
 export interface ManagedProcess {
   readonly name: string;
@@ -24,6 +28,8 @@ export interface SpawnOptions {
   cwd?: string;
   /** Write each output line to the launcher's stdout as `[name] line`. */
   echo?: boolean;
+  /** Called with each complete output line (and a last unterminated one when the stream ends). */
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
 }
 
 const TAIL_LINES = 60;
@@ -62,22 +68,28 @@ export function spawnProcess(name: string, command: string, args: readonly strin
   const lines: string[] = [];
   let exited = false;
 
-  const collect = (stream: NodeJS.ReadableStream | null): void => {
+  const collect = (stream: NodeJS.ReadableStream | null, which: 'stdout' | 'stderr'): void => {
     if (!stream) return;
     let partial = '';
+    const take = (line: string): void => {
+      lines.push(line);
+      if (lines.length > TAIL_LINES) lines.shift();
+      if (options.echo) process.stdout.write(`[${name}] ${line}\n`);
+      options.onLine?.(line, which);
+    };
     stream.setEncoding('utf8');
     stream.on('data', (chunk: string) => {
       const parts = (partial + chunk).split('\n');
       partial = parts.pop() ?? '';
-      for (const line of parts) {
-        lines.push(line);
-        if (lines.length > TAIL_LINES) lines.shift();
-        if (options.echo) process.stdout.write(`[${name}] ${line}\n`);
-      }
+      for (const line of parts) take(line);
+    });
+    stream.on('end', () => {
+      if (partial) take(partial);
+      partial = '';
     });
   };
-  collect(child.stdout);
-  collect(child.stderr);
+  collect(child.stdout, 'stdout');
+  collect(child.stderr, 'stderr');
 
   const exitPromise = new Promise<number | string>((resolve) => {
     child.once('exit', (code, signal) => {
@@ -192,3 +204,145 @@ export function listensOn(pid: number, port: number): boolean {
 
 /** True when a process's last words say its port was taken (redis-server, nginx and Node phrase it differently). */
 export const portWasTaken = (err: unknown): boolean => err instanceof Error && /address already in use|EADDRINUSE/i.test(err.message);
+
+// ---- the project's own processes (src/server.ts, workers/ephemeris-worker.ts) for tests and benchmarks ----
+
+export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+/** Every setting src/config.ts reads: stripped from the inherited environment so a test states what it means. */
+const CONFIG_KEYS = [
+  'PORT', 'HOST', 'REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_PREFIX', 'TICK_MS', 'HISTORY_SECONDS', 'HEARTBEAT_MS', 'LOG_LEVEL',
+  'SLOW_CLIENT_MS', 'WORKER_LOCATIONS',
+];
+
+export interface LogLine {
+  level?: number;
+  msg?: string;
+  [key: string]: unknown;
+}
+
+export interface ProjectProcess {
+  pid: number;
+  child: ChildProcess;
+  logs: LogLine[];
+  /** stdout lines that were not JSON, and all of stderr */
+  text(): string;
+  /** Resolves with the first log line (past or future) matching `predicate`. */
+  waitForLog(predicate: (line: LogLine) => boolean, timeoutMs?: number, what?: string): Promise<LogLine>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Sends `signal` (SIGTERM) by pid and waits for the exit; SIGKILL after `timeoutMs`. */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** `node --import tsx <entry>` from the repository root with `env` over the inherited environment minus CONFIG_KEYS. */
+export function spawnProject(entry: string, env: Record<string, string | undefined>): ProjectProcess {
+  const base: Record<string, string | undefined> = { ...process.env };
+  for (const k of CONFIG_KEYS) delete base[k];
+  const logs: LogLine[] = [];
+  let text = '';
+  const waiters = new Waiters();
+  const managed = spawnProcess(entry, process.execPath, ['--import', 'tsx', entry], {
+    cwd: REPO_ROOT,
+    env: { ...base, ...env },
+    onLine(line, stream) {
+      if (stream === 'stderr') {
+        text += `${line}\n`;
+        return;
+      }
+      if (!line) return;
+      try {
+        logs.push(JSON.parse(line) as LogLine);
+      } catch {
+        text += `${line}\n`;
+      }
+      waiters.notify();
+    },
+  });
+  const { child } = managed;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => {
+      waiters.notify();
+      resolve({ code, signal });
+    });
+  });
+  const hasExited = (): boolean => child.exitCode !== null || child.signalCode !== null;
+
+  const proc: ProjectProcess = {
+    pid: managed.pid,
+    child,
+    logs,
+    text: () => text,
+    waitForLog(predicate, timeoutMs = 20_000, what = 'log line') {
+      return waiters.wait(
+        () => {
+          const hit = logs.find(predicate);
+          if (hit) return { value: hit };
+          if (hasExited()) return new Error(`${entry} exited (${child.exitCode ?? child.signalCode}) before ${what}:\n${tail(proc)}`);
+          return undefined;
+        },
+        timeoutMs,
+        () => new Error(`${entry}: no ${what} within ${timeoutMs} ms:\n${tail(proc)}`),
+      );
+    },
+    exited,
+    async stop(signal = 'SIGTERM', timeoutMs = 8000) {
+      await managed.stop(signal, timeoutMs);
+      return exited;
+    },
+  };
+  return proc;
+}
+
+function tail(p: ProjectProcess): string {
+  return [...p.logs.slice(-10).map((l) => JSON.stringify(l)), p.text().slice(-2000)].join('\n');
+}
+
+export interface ApiNode extends ProjectProcess {
+  url: string;
+  port: number;
+}
+
+/** `npm start` (src/server.ts) on a free port; resolves when it logs that it listens. */
+export async function startApiNode(env: Record<string, string | undefined>): Promise<ApiNode> {
+  const p = spawnProject('src/server.ts', { PORT: '0', HOST: '127.0.0.1', ...env });
+  try {
+    const line = await p.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('listening'), 30_000, "'listening'");
+    return Object.assign(p, { url: line.url as string, port: line.port as number });
+  } catch (err) {
+    await p.stop('SIGKILL');
+    throw err;
+  }
+}
+
+/** `npm run worker`; resolves when it has published its first tick. */
+export async function startWorker(env: Record<string, string | undefined>): Promise<ProjectProcess> {
+  const p = spawnProject('workers/ephemeris-worker.ts', env);
+  try {
+    await p.waitForLog((l) => l.msg === 'first snapshots published', 30_000, "'first snapshots published'");
+    return p;
+  } catch (err) {
+    await p.stop('SIGKILL');
+    throw err;
+  }
+}
+
+/** A REDIS_PREFIX of its own for a test file, so files can share one Redis. */
+export function uniquePrefix(label = 't'): string {
+  return `orrery-test:${label}:${randomBytes(4).toString('hex')}:`;
+}
+
+/**
+ * Starts processes together; if any fails to start, stops those that did and rethrows, so a failed beforeAll leaves
+ * no orphan behind.
+ */
+export async function startTogether<T extends ProjectProcess[]>(...starts: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(starts);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(
+      settled.map((r) => (r.status === 'fulfilled' ? (r.value as ProjectProcess).stop('SIGKILL') : undefined)),
+    );
+    throw failed.reason;
+  }
+  return settled.map((r) => (r as PromiseFulfilledResult<ProjectProcess>).value) as T;
+}

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startApiNode, type ApiNode } from '../setup/processes.ts';
-import { openStream, snapshotOf } from '../setup/sse.ts';
+import { startApiNode, type ApiNode } from '../../scripts/processes.ts';
+import { openStream, snapshotOf } from '../../scripts/sse-client.ts';
 
 // `npm start` with no REDIS_URL: one process, memory broker, the tick loop in-process. Nothing else running.
 

@@ -6,9 +6,9 @@ import {
   uniquePrefix,
   type ApiNode,
   type ProjectProcess,
-} from '../setup/processes.ts';
+} from '../../scripts/processes.ts';
 import { startRedisServer, type RedisServer } from '../setup/redis.ts';
-import { openStream, type SseStream } from '../setup/sse.ts';
+import { openStream, type SseStream } from '../../scripts/sse-client.ts';
 
 // Redis goes away and comes back (a redis-server of this test's own, stopped and restarted on the same port):
 // the worker skips ticks with one warning, the API node reports not ready and tells new clients to retry, and both

@@ -4,7 +4,7 @@ import { createMemoryBroker } from '../../src/broker/memory.ts';
 import { loadConfig } from '../../src/config.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
-import { openStream, type SseStream } from '../setup/sse.ts';
+import { openStream, type SseStream } from '../../scripts/sse-client.ts';
 
 // A client that stops reading must not hold up anyone else: the fan-out never waits on a socket, a full socket keeps only
 // the newest message, and a socket that stays full for SLOW_CLIENT_MS is closed (and counted). Real sockets against the

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitUntil } from '../../scripts/processes.ts';
 import { LOCATIONS, findLocation } from '../../src/sky/locations.ts';
-import { startApiNode, startWorker, uniquePrefix, type ApiNode, type LogLine, type ProjectProcess } from '../setup/processes.ts';
+import { startApiNode, startWorker, uniquePrefix, waitUntil, type ApiNode, type LogLine, type ProjectProcess } from '../../scripts/processes.ts';
 import { startRedisCluster, type RedisCluster } from '../setup/redis-cluster.ts';
-import { openStream, snapshotOf, type SseMessage, type SseStream } from '../setup/sse.ts';
+import { openStream, snapshotOf, type SseMessage, type SseStream } from '../../scripts/sse-client.ts';
 
 // The live path on a real three-master Redis Cluster: `npm run worker` and an `npm start` API node, both with
 // REDIS_CLUSTER_NODES, streaming locations whose slots sit on three different masters. Then one master crashes and

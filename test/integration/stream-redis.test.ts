@@ -9,9 +9,9 @@ import {
   uniquePrefix,
   type ApiNode,
   type ProjectProcess,
-} from '../setup/processes.ts';
+} from '../../scripts/processes.ts';
 import { numsub, redisCommand } from '../../scripts/resp.ts';
-import { openStream, snapshotOf, type SseMessage, type SseStream } from '../setup/sse.ts';
+import { openStream, snapshotOf, type SseMessage, type SseStream } from '../../scripts/sse-client.ts';
 
 // The live path with real processes: `npm run worker` publishes to a real Redis, two `npm start` API nodes
 // (REDIS_URL set) stream it. One worker and two nodes serve every test in this file.

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { BrokerMessage } from '../../../src/broker/broker.ts';
 import { RedisClusterBroker, createRedisClusterBroker } from '../../../src/broker/redis-cluster.ts';
 import { silentLogger } from '../../../src/log.ts';
-import { uniquePrefix } from '../../setup/processes.ts';
+import { uniquePrefix } from '../../../scripts/processes.ts';
 import { startRedisCluster, type RedisCluster } from '../../setup/redis-cluster.ts';
 import { brokerSuite, payload } from './suite.ts';
 
