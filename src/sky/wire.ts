@@ -76,6 +76,24 @@ function putAscii(s: string): void {
   POS = p;
 }
 
+function putBytes(src: Uint8Array): void {
+  const buf = BUF;
+  let p = POS;
+  for (let i = 0; i < src.length; i++) buf[p++] = src[i]!;
+  POS = p;
+}
+
+const encode = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
+
+function putQuoted(s: string): void {
+  const buf = BUF;
+  let p = POS;
+  buf[p++] = 34;
+  for (let i = 0; i < s.length; i++) buf[p++] = s.charCodeAt(i);
+  buf[p++] = 34;
+  POS = p;
+}
+
 /** Non-negative integer below 2^31, in decimal. */
 function putUint31(n: number): void {
   const buf = BUF;
@@ -133,26 +151,44 @@ function putRounded(x: number, decimals: number): void {
   while (BUF[POS - 1] === 48) POS--; // trailing zeros (there is a non-zero digit: frac > 0)
 }
 
-function putNullableIso(s: string | null): void {
-  if (s === null) {
-    putAscii('null');
-    return;
-  }
-  BUF[POS++] = 34;
-  putAscii(s);
-  BUF[POS++] = 34;
+const NULL = encode('null');
+const K_ALT = encode(',"alt":');
+const K_RA = encode(',"ra":');
+const K_DEC = encode(',"dec":');
+const K_DISTANCE = encode(',"distance":');
+const K_CONSTELLATION = encode(',"constellation":');
+const K_ABOVE_TRUE_RISE = encode(',"aboveHorizon":true,"rise":');
+const K_ABOVE_FALSE_RISE = encode(',"aboveHorizon":false,"rise":');
+const K_TRANSIT = encode(',"transit":');
+const K_SET = encode(',"set":');
+
+function putNullable(s: string | null): void {
+  if (s === null) putBytes(NULL);
+  else putQuoted(s);
 }
 
-// Magnitude and phase are the same for every location of a tick: keep the last string per body.
-const lastMag = new Map<string, [number, string]>();
-const lastPhase = new Map<string, [number, string]>();
+// Per body name: `{"name":"moon","az":`; and the magnitude/phase segment, which is the same for
+// every location of a tick, kept per body until the values change.
+const PREFIX = new Map<string, Uint8Array>();
+const BRIGHT = new Map<string, { magnitude: number; phase: number; bytes: Uint8Array }>();
 
-function memo(cache: Map<string, [number, string]>, key: string, x: number, decimals: number): string {
-  const hit = cache.get(key);
-  if (hit !== undefined && hit[0] === x) return hit[1];
-  const s = formatRounded(x, decimals);
-  cache.set(key, [x, s]);
-  return s;
+function prefixOf(name: string): Uint8Array {
+  let e = PREFIX.get(name);
+  if (e === undefined) {
+    e = encode('{"name":' + JSON.stringify(name) + ',"az":');
+    PREFIX.set(name, e);
+  }
+  return e;
+}
+
+function brightOf(b: BodyPosition): Uint8Array {
+  const hit = BRIGHT.get(b.name);
+  if (hit !== undefined && hit.magnitude === b.magnitude && hit.phase === b.phase) return hit.bytes;
+  const bytes = encode(
+    ',"magnitude":' + formatRounded(b.magnitude, DECIMALS.magnitude) + ',"phase":' + formatRounded(b.phase, DECIMALS.phase),
+  );
+  BRIGHT.set(b.name, { magnitude: b.magnitude, phase: b.phase, bytes });
+  return bytes;
 }
 
 /**
@@ -166,30 +202,25 @@ export function bodiesJson(bodies: readonly BodyPosition[]): string {
   for (let i = 0; i < bodies.length; i++) {
     const b = bodies[i]!;
     if (i > 0) BUF[POS++] = 44; // ','
-    putAscii('{"name":"');
-    putAscii(b.name);
-    putAscii('","az":');
+    putBytes(prefixOf(b.name));
     putRounded(b.az, DECIMALS.az);
-    putAscii(',"alt":');
+    putBytes(K_ALT);
     putRounded(b.alt, DECIMALS.alt);
-    putAscii(',"ra":');
+    putBytes(K_RA);
     putRounded(b.ra, DECIMALS.ra);
-    putAscii(',"dec":');
+    putBytes(K_DEC);
     putRounded(b.dec, DECIMALS.dec);
-    putAscii(',"distance":');
+    putBytes(K_DISTANCE);
     putRounded(b.distance, DECIMALS.distance);
-    putAscii(',"magnitude":');
-    putAscii(memo(lastMag, b.name, b.magnitude, DECIMALS.magnitude));
-    putAscii(',"phase":');
-    putAscii(memo(lastPhase, b.name, b.phase, DECIMALS.phase));
-    putAscii(',"constellation":"');
-    putAscii(b.constellation);
-    putAscii(b.aboveHorizon ? '","aboveHorizon":true,"rise":' : '","aboveHorizon":false,"rise":');
-    putNullableIso(b.rise);
-    putAscii(',"transit":');
-    putNullableIso(b.transit);
-    putAscii(',"set":');
-    putNullableIso(b.set);
+    putBytes(brightOf(b));
+    putBytes(K_CONSTELLATION);
+    putQuoted(b.constellation);
+    putBytes(b.aboveHorizon ? K_ABOVE_TRUE_RISE : K_ABOVE_FALSE_RISE);
+    putNullable(b.rise);
+    putBytes(K_TRANSIT);
+    putNullable(b.transit);
+    putBytes(K_SET);
+    putNullable(b.set);
     BUF[POS++] = 125; // '}'
   }
   BUF[POS++] = 93; // ']'
