@@ -16,6 +16,8 @@ export interface SkyPublisherOptions {
   locations: readonly Location[];
   tickMs: number;
   log: Logger;
+  /** called after every tick with its duration */
+  onTick?: (ms: number, tickMs: number) => void;
 }
 
 /** WORKER_LOCATIONS (comma-separated ids) → grid locations; unset → the whole grid. Unknown ids are an error. */
@@ -105,5 +107,5 @@ export function createSkyTick(options: Omit<SkyPublisherOptions, 'tickMs'>): (ti
 /** Starts ticking at once; stop() finishes the tick in progress. */
 export function startSkyPublisher(options: SkyPublisherOptions): TickLoop {
   const log = options.log.child({ component: 'worker' });
-  return startTickLoop({ periodMs: options.tickMs, tick: createSkyTick({ ...options, log }), log });
+  return startTickLoop({ periodMs: options.tickMs, tick: createSkyTick({ ...options, log }), log, onTick: options.onTick });
 }

@@ -13,6 +13,8 @@ export interface TickLoopOptions {
   log: Logger;
   /** an info summary this often (default 60 s); each tick is logged at debug */
   summaryEveryMs?: number;
+  /** called after every tick with its duration (metrics, presence) */
+  onTick?: (ms: number, tickMs: number) => void;
 }
 
 export interface TickStats {
@@ -78,6 +80,7 @@ export function startTickLoop(options: TickLoopOptions): TickLoop {
     window.totalMs += ms;
     window.maxMs = Math.max(window.maxMs, ms);
     log.debug({ tick: slot, ms, ...report }, 'tick');
+    options.onTick?.(ms, slot);
     if (ms > periodMs && !warnedOverrun) {
       warnedOverrun = true;
       log.warn({ tick: slot, ms, periodMs }, 'tick took longer than the period; slots will be skipped (logged once)');

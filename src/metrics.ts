@@ -1,0 +1,177 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Broker, MessageHandler } from './broker/broker.ts';
+import type { Hub } from './hub/hub.ts';
+import { LOCATIONS } from './sky/locations.ts';
+
+// Prometheus metrics of one process. What the hub and the broker already count (clients, dispatched messages, closes by
+// reason, reconnects) is read at scrape time, so nothing is added to the per-message path except one histogram
+// observation per message (the publish → write lag), taken after the fan-out loop.
+
+export interface Metrics {
+  registry: Registry;
+  /** a stream closed: its conflated and dropped frames are added */
+  streamClosed(conflated: number, dropped: number): void;
+  /** a request refused by a limit (e.g. too_many_streams) */
+  refused(reason: string): void;
+  /** one worker tick took `ms` */
+  tick(ms: number): void;
+  /** Wraps a broker so every delivered message is timed from its publishedAt to the end of the local fan-out. */
+  instrument(broker: Broker, clientsOf: (channel: string) => number): Broker;
+  /** Reads the hub (and broker) at scrape time. */
+  watchHub(hub: Hub, broker: Broker): void;
+}
+
+/** `publishedAt` sits at the end of the snapshot JSON (`…,"publishedAt":123}`): read it without parsing the rest. */
+export function publishedAtOf(data: string): number | undefined {
+  const at = data.lastIndexOf('"publishedAt":');
+  if (at < 0) return undefined;
+  const n = Number.parseInt(data.slice(at + 14, at + 30), 10);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+export function createMetrics(options: { node: string; defaults?: boolean }): Metrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ node: options.node });
+  if (options.defaults !== false) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+
+  let hub: Hub | undefined;
+  let watched: Broker | undefined;
+
+  new Gauge({
+    name: 'orrery_clients_connected',
+    help: 'Stream clients connected to this node, per location',
+    labelNames: ['location'],
+    registers,
+    collect() {
+      this.reset();
+      if (!hub) return;
+      for (const l of LOCATIONS) {
+        const n = hub.clientCount(l.id);
+        if (n > 0) this.set({ location: l.id }, n);
+      }
+    },
+  });
+  new Gauge({
+    name: 'orrery_channels_subscribed',
+    help: 'Broker channels this node is subscribed to',
+    registers,
+    collect() {
+      this.set(hub?.stats().channels ?? 0);
+    },
+  });
+  new Counter({
+    name: 'orrery_messages_dispatched_total',
+    help: 'Messages received from the broker and framed once for the local fan-out',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(hub?.stats().dispatched ?? 0);
+    },
+  });
+  const fannedOut = new Counter({
+    name: 'orrery_messages_fanned_out_total',
+    help: 'Frames handed to stream connections (messages × local clients of their channel)',
+    registers,
+  });
+  const conflated = new Counter({
+    name: 'orrery_frames_conflated_total',
+    help: 'Frames replaced by a newer one before a slow socket could take them (counted when the stream closes)',
+    registers,
+  });
+  const dropped = new Counter({
+    name: 'orrery_frames_dropped_total',
+    help: 'Frames discarded unsent: pending when a stream closed, or overflowing the start-up hold',
+    registers,
+  });
+  new Counter({
+    name: 'orrery_stream_closes_total',
+    help: 'Stream connections closed, by reason (slow_client, client_gone, shutdown, broker_unavailable, …)',
+    labelNames: ['reason'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [reason, n] of Object.entries(hub?.stats().closed ?? {})) this.inc({ reason }, n);
+    },
+  });
+  new Counter({
+    name: 'orrery_slow_client_closes_total',
+    help: 'Stream clients closed because they did not read (queue cap or stall)',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(hub?.stats().closed.slow_client ?? 0);
+    },
+  });
+  const refusals = new Counter({
+    name: 'orrery_requests_refused_total',
+    help: 'Requests refused by a limit, by reason',
+    labelNames: ['reason'],
+    registers,
+  });
+  const lag = new Histogram({
+    name: 'orrery_publish_to_send_seconds',
+    help: "From the worker's publishedAt to the end of this node's fan-out write loop",
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers,
+  });
+  const tick = new Histogram({
+    name: 'orrery_worker_tick_seconds',
+    help: 'Duration of one worker tick (compute + publish), in the process that runs the tick loop',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers,
+  });
+  new Counter({
+    name: 'orrery_redis_reconnects_total',
+    help: 'Broker connections to Redis restored after a loss',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(watched?.stats().reconnects ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'orrery_broker_ready',
+    help: '1 when the broker is connected',
+    registers,
+    collect() {
+      this.set(watched?.ready() ? 1 : 0);
+    },
+  });
+
+  return {
+    registry,
+    streamClosed(c, d) {
+      if (c > 0) conflated.inc(c);
+      if (d > 0) dropped.inc(d);
+    },
+    refused(reason) {
+      refusals.inc({ reason });
+    },
+    tick(ms) {
+      tick.observe(ms / 1000);
+    },
+    watchHub(h, b) {
+      hub = h;
+      watched = b;
+    },
+    instrument(broker, clientsOf) {
+      const subscribe = (channel: string, handler: MessageHandler): ReturnType<Broker['subscribe']> =>
+        broker.subscribe(channel, (m) => {
+          handler(m);
+          const n = clientsOf(channel);
+          if (n === 0) return;
+          fannedOut.inc(n);
+          const at = publishedAtOf(m.data);
+          if (at !== undefined) lag.observe(Math.max(0, Date.now() - at) / 1000);
+        });
+      return new Proxy(broker, {
+        get(target, prop, receiver) {
+          if (prop === 'subscribe') return subscribe;
+          const v = Reflect.get(target, prop, receiver) as unknown;
+          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        },
+      });
+    },
+  };
+}
