@@ -32,11 +32,29 @@ export interface StreamDeps {
    * @hono/node-server, as Hono's own streaming helpers do. Kept for bench/stream-fanout.ts, which compares the two.
    */
   transport?: 'node' | 'web';
+  /** told when a client joins a channel and when it leaves (presence, metrics); never per message */
+  observer?: StreamObserver;
+  /** admission (e.g. streams per client address): a release function, or the refusal to send instead */
+  admit?: (c: Context) => (() => void) | Response;
+}
+
+export interface StreamObserver {
+  joined(channel: string): void;
+  left(channel: string, reason: CloseReason, conn: SseConnection): void;
 }
 
 const RETRY_FRAME = frame({ retry: 2000 });
 const UNAVAILABLE_FRAME = frame({ comment: 'live feed unavailable, reconnect' });
-export const SHUTDOWN_FRAME = frame({ comment: 'server shutting down, reconnect' });
+/**
+ * Sent to every stream when a node drains: an `event: reconnect` for clients that listen for it, and a short `retry`
+ * so an EventSource comes back (through the balancer, to another node) within about a second of the close.
+ */
+export const SHUTDOWN_FRAME = frame({
+  comment: 'server shutting down, reconnect',
+  retry: 1000,
+  event: 'reconnect',
+  data: '{"reason":"shutdown"}',
+});
 
 const MAX_EVENT_ID = Number.MAX_SAFE_INTEGER;
 const EVENT_ID = /^\d{1,16}$/;
@@ -107,11 +125,14 @@ export function mountStream(app: OpenAPIHono, deps: StreamDeps): void {
       return c.redirect(`/?location=${encodeURIComponent(location.id)}`, 302);
     }
     if (c.req.method === 'HEAD') return new Response(null, { status: 200, headers: SSE_HEADERS });
+    const admitted = deps.admit?.(c);
+    if (admitted instanceof Response) return admitted;
 
     const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing;
     const onNode = outgoing instanceof ServerResponse && deps.transport !== 'web';
     const web = onNode ? undefined : webSink();
     const conn = new SseConnection(onNode ? nodeSink(outgoing) : web!, connectionOptions);
+    if (admitted) conn.onClose(admitted);
     conn.writeControl(RETRY_FRAME);
     void attach(conn, location.id, lastEventId);
     return onNode ? RESPONSE_ALREADY_SENT : new Response(web!.stream, { status: 200, headers: SSE_HEADERS });
@@ -119,8 +140,10 @@ export function mountStream(app: OpenAPIHono, deps: StreamDeps): void {
 
   const attach = async (conn: SseConnection, channel: string, lastEventId: number | undefined): Promise<void> => {
     const opened = Date.now();
+    deps.observer?.joined(channel);
     conn.onClose((reason: CloseReason) => {
       hub.leave(channel, conn, reason);
+      deps.observer?.left(channel, reason, conn);
       const fields = { channel, reason, ms: Date.now() - opened, conflated: conn.conflated };
       if (reason === 'slow_client') log?.info(fields, 'slow stream client closed');
       else log?.debug(fields, 'stream closed');

@@ -45,6 +45,8 @@ export class SseConnection {
   closeReason: CloseReason | undefined;
   /** live messages replaced by a newer one before they could be written */
   conflated = 0;
+  /** live messages discarded unsent: overflowing the start-up hold, or pending at close */
+  dropped = 0;
 
   constructor(
     private readonly sink: SseSink,
@@ -72,7 +74,10 @@ export class SseConnection {
   push(id: number, frame: Buffer): void {
     if (this.closed || id <= this.lastId) return;
     if (this.priming) {
-      if (this.held.length >= MAX_HELD) this.held.shift();
+      if (this.held.length >= MAX_HELD) {
+        this.held.shift();
+        this.dropped++;
+      }
       this.held.push({ id, frame });
       return;
     }
@@ -148,6 +153,7 @@ export class SseConnection {
     this.closeReason = reason;
     clearTimeout(this.heartbeat);
     clearTimeout(this.stallTimer);
+    if (this.pending) this.dropped++;
     this.pending = undefined;
     this.held = [];
     if (reason === 'slow_client') this.sink.destroy();
