@@ -4,7 +4,8 @@ import { pathToFileURL } from 'node:url';
 import { serve } from '@hono/node-server';
 import type { Broker } from './broker/broker.ts';
 import { createBroker } from './broker/index.ts';
-import { ConfigError, loadConfig, type Config } from './config.ts';
+import type { Config } from './config.ts';
+import { loadConfigOrExit, onStopSignal } from './entry.ts';
 import { createApp } from './http/app.ts';
 import { SHUTDOWN_FRAME } from './http/stream.ts';
 import { Hub } from './hub/hub.ts';
@@ -97,14 +98,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 }
 
 async function main(): Promise<void> {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`${err.message}\n`);
-    process.exit(2);
-  }
+  const config = loadConfigOrExit();
   const log = createLogger(config.LOG_LEVEL);
   let running: RunningServer;
   try {
@@ -113,10 +107,7 @@ async function main(): Promise<void> {
     log.fatal({ err }, 'could not start');
     process.exit(1);
   }
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
+  onStopSignal((signal) => {
     log.info({ signal, clients: running.hub.stats().clients }, 'shutting down');
     // Whatever happens, exit within a few seconds.
     setTimeout(() => process.exit(1), CLOSE_GRACE_MS + 2000).unref();
@@ -130,9 +121,7 @@ async function main(): Promise<void> {
         process.exit(1);
       },
     );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  });
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) void main();

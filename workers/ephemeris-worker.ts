@@ -1,19 +1,12 @@
 import { createBroker } from '../src/broker/index.ts';
-import { ConfigError, loadConfig } from '../src/config.ts';
+import { loadConfigOrExit, onStopSignal } from '../src/entry.ts';
 import { createLogger } from '../src/log.ts';
 import { selectLocations, startSkyPublisher } from '../src/worker/sky-publisher.ts';
 
 // `npm run worker`: computes the grid every TICK_MS and publishes it to Redis for any number of API nodes.
 // SIGTERM/SIGINT: the tick in progress finishes, then the process exits.
 
-let config;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (!(err instanceof ConfigError)) throw err;
-  process.stderr.write(`${err.message}\n`);
-  process.exit(2);
-}
+const config = loadConfigOrExit();
 const log = createLogger(config.LOG_LEVEL, 'orrery-worker');
 if (!config.REDIS_URL && !config.REDIS_CLUSTER_NODES) {
   log.fatal(
@@ -33,10 +26,7 @@ const broker = createBroker(config, log);
 const loop = startSkyPublisher({ broker, locations, tickMs: config.TICK_MS, log });
 log.info({ locations: locations.length, tickMs: config.TICK_MS, prefix: config.REDIS_PREFIX }, 'worker started');
 
-let stopping = false;
-const stop = (signal: string): void => {
-  if (stopping) return;
-  stopping = true;
+onStopSignal((signal) => {
   log.info({ signal }, 'worker stopping after the current tick');
   void (async () => {
     await loop.stop();
@@ -44,6 +34,4 @@ const stop = (signal: string): void => {
     log.info(loop.stats(), 'worker stopped');
     process.exit(0);
   })();
-};
-process.on('SIGTERM', () => stop('SIGTERM'));
-process.on('SIGINT', () => stop('SIGINT'));
+});
