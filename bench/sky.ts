@@ -18,7 +18,6 @@
 import { parseArgs } from 'node:util';
 import { createGridComputer, EVENT_MAX_AGE_DAYS } from '../src/sky/batch.ts';
 import { computeAll, computeBody, computeBodyNaive } from '../src/sky/ephemeris.ts';
-import { bodiesJson } from '../src/sky/wire.ts';
 import { loadavg } from 'node:os';
 import { BODY_NAMES, type Location, type Observer, type Snapshot } from '../src/sky/types.ts';
 
@@ -153,7 +152,7 @@ const warmTicks = Math.ceil(EVENT_MAX_AGE_DAYS * 86_400);
 const measured = Math.max(30, TICKS - warmTicks);
 let last: ReturnType<typeof grid.compute> = [];
 for (let s = 0; s < warmTicks; s++) last = grid.compute(new Date(tick0 + s * 1000));
-const perTick: number[] = [];
+const perTick: number[] = []; // wall ms per tick, sorted below
 const steady = time(() => {
   for (let s = warmTicks; s < warmTicks + measured; s++) {
     const w0 = performance.now();
@@ -170,36 +169,44 @@ row(
   `mean of ${measured}; p50 ${perTick[perTick.length >> 1]!.toFixed(1)} ms, max ${perTick[perTick.length - 1]!.toFixed(1)} ms`,
 );
 
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 let bytes = 0;
 const SER = 30;
+const serEach: number[] = [];
 const ser = time(() => {
   for (let k = 0; k < SER; k++) {
+    const w0 = performance.now();
     bytes = 0;
     const iso = new Date(tick0).toISOString();
     for (const sky of last) {
       const snap: Snapshot = { location: sky.location, time: iso, bodies: sky.bodies, publishedAt: Date.now() };
       bytes += JSON.stringify(snap).length;
     }
+    serEach.push(performance.now() - w0);
   }
 });
-row(`serialise a tick: ${N} × JSON.stringify(Snapshot)`, ser, SER, 'ms', `${(bytes / 1024).toFixed(0)} KiB per tick`);
-// The same bytes built the way a publisher can: location JSON serialised once, bodies with bodiesJson().
+row(`serialise a tick: ${N} × JSON.stringify(Snapshot)`, ser, SER, 'ms', `${(bytes / 1024).toFixed(0)} KiB per tick; p50 ${median(serEach).toFixed(1)} ms`);
+// The same bytes built the way a publisher can: location JSON serialised once, bodies with the grid's
+// cached serialiser (grid.bodiesJson(i), see src/sky/wire.ts).
 const locationJson = last.map((sky) => JSON.stringify(sky.location));
 let same = true;
+const fastEach: number[] = [];
 const fast = time(() => {
   for (let k = 0; k < SER; k++) {
+    const w0 = performance.now();
     const head = `,"time":"${new Date(tick0).toISOString()}","bodies":`;
     const tail = `,"publishedAt":${Date.now()}}`;
     for (let i = 0; i < last.length; i++) {
-      const msg = `{"location":${locationJson[i]}${head}${bodiesJson(last[i]!.bodies)}${tail}`;
+      const msg = `{"location":${locationJson[i]}${head}${grid.bodiesJson(i)}${tail}`;
       if (k === 0 && i < 50) same &&= msg === JSON.stringify({ location: last[i]!.location, time: new Date(tick0).toISOString(), bodies: last[i]!.bodies, publishedAt: JSON.parse(msg).publishedAt });
     }
+    fastEach.push(performance.now() - w0);
   }
 });
 if (!same) throw new Error('bodiesJson output differs from JSON.stringify');
-row(`serialise a tick: cached location JSON + bodiesJson`, fast, SER, 'ms', 'same bytes as JSON.stringify (checked)');
+row(`serialise a tick: cached location JSON + grid.bodiesJson`, fast, SER, 'ms', `same bytes as JSON.stringify (checked); p50 ${median(fastEach).toFixed(1)} ms`);
 const both: Timing = { wallMs: steady.wallMs / measured + fast.wallMs / SER, cpuMs: steady.cpuMs / measured + fast.cpuMs / SER };
-row('grid tick + serialise (steady state, bodiesJson)', both, 1, 'ms');
+row('grid tick + serialise (steady state, grid.bodiesJson)', both, 1, 'ms', `p50s: ${(perTick[perTick.length >> 1]! + median(fastEach)).toFixed(1)} ms`);
 
 // ---- report -------------------------------------------------------------------------------------------
 const head: [string, string, string, string] = ['what', 'wall', 'cpu', 'note'];

@@ -1,11 +1,12 @@
 import type { Body } from 'astronomy-engine';
 import { BODY_NAMES, ENGINE_BODY } from './bodies.ts';
 import { constellationOf, constellationWithin } from './constellation.ts';
-import { bodyPosition, brightnessAt, checkObserver, checkTime, eventTimes, msOf, utOf } from './ephemeris.ts';
+import { blankPosition, brightnessAt, checkObserver, checkTime, eventTimes, msOf, utOf, writePosition } from './ephemeris.ts';
 import { isoString } from './isotime.ts';
 import type { Brightness } from './magnitude.ts';
 import { Geo, Obs, Pair, geocentricAt, makeSite, observerAt, pairAt, type Site } from './topocentric.ts';
 import { spanFor } from './track.ts';
+import { BodiesJsonWriter } from './wire.ts';
 import type { BodyName, BodyPosition, Location } from './types.ts';
 
 // The grid path for the worker: every location × every body at one instant.
@@ -31,8 +32,17 @@ export interface LocationSky {
 }
 
 export interface GridComputer {
-  /** The whole grid at one instant, in the order of the locations given. */
-  compute(time: Date): LocationSky[];
+  /**
+   * JSON.stringify(sky.bodies) of the last compute()'s location at `index`, byte for byte, built
+   * from per-location caches (see wire.ts): several times cheaper than JSON.stringify for a tick.
+   */
+  bodiesJson(index: number): string;
+  /**
+   * The whole grid at one instant, in the order of the locations given. The returned objects belong
+   * to the computer and are overwritten by the next compute(): serialise or copy them before calling
+   * it again.
+   */
+  compute(time: Date): readonly LocationSky[];
 }
 
 interface EventEntry {
@@ -89,8 +99,19 @@ export function createGridComputer(locations: readonly Location[]): GridComputer
   const reach = sites.reduce((m, s) => Math.max(m, Math.hypot(s.px, s.py, s.pz)), 0) * 1.001;
   const obs = new Float64Array(Obs.Size);
   const pair = new Float64Array(Pair.Size);
+  // The result objects are made once and overwritten by every compute(): a 1000-location tick would
+  // otherwise allocate ~10^4 objects that live just long enough to be promoted, and the old-space
+  // collections that follow cost more than the tick itself.
+  const out: LocationSky[] = locations.map((location) => ({ location, bodies: BODIES.map(({ name }) => blankPosition(name)) }));
+
+  const writer = new BodiesJsonWriter();
 
   return {
+    bodiesJson(index) {
+      const sky = out[index];
+      if (sky === undefined) throw new RangeError(`no grid location at index ${index}`);
+      return writer.write(sky.bodies, index);
+    },
     compute(time) {
       const ms = checkTime(time);
       const ut = utOf(ms);
@@ -103,13 +124,12 @@ export function createGridComputer(locations: readonly Location[]): GridComputer
         const g = geo[b]!;
         sharedConstellation[b] = constellationWithin(g[Geo.JX]!, g[Geo.JY]!, g[Geo.JZ]!, reach);
       }
-      const out: LocationSky[] = new Array(locations.length);
       for (let l = 0; l < locations.length; l++) {
         const site = sites[l]!;
         observerAt(site, geo[0]!, knot!, obs);
-        const bodies: BodyPosition[] = new Array(nb);
+        const bodies = out[l]!.bodies;
         for (let b = 0; b < nb; b++) {
-          const { name, body } = BODIES[b]!;
+          const { body } = BODIES[b]!;
           pairAt(geo[b]!, site, obs, pair);
           const slot = l * nb + b;
           let e = events[slot];
@@ -124,8 +144,8 @@ export function createGridComputer(locations: readonly Location[]): GridComputer
             e = searchEvents(body, site, ut, ageFrac[slot]!);
             events[slot] = e;
           }
-          bodies[b] = bodyPosition(
-            name,
+          writePosition(
+            bodies[b]!,
             pair,
             'normal',
             bright[b]!,
@@ -135,7 +155,6 @@ export function createGridComputer(locations: readonly Location[]): GridComputer
             e.setMs - ms <= DAY_MS ? e.set : null,
           );
         }
-        out[l] = { location: locations[l]!, bodies };
       }
       return out;
     },

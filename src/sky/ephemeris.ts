@@ -139,9 +139,28 @@ export function apparentAltitude(airless: number, refraction: Refraction): numbe
   return 90 - zd;
 }
 
-/** The one place a BodyPosition is assembled (both paths), numbers at wire precision (wire.ts). */
-export function bodyPosition(
-  name: BodyName,
+/** A BodyPosition with placeholder values (doubles where numbers go), for writePosition() to fill. */
+export function blankPosition(name: BodyName): BodyPosition {
+  return {
+    name,
+    az: Number.NaN,
+    alt: Number.NaN,
+    ra: Number.NaN,
+    dec: Number.NaN,
+    distance: Number.NaN,
+    magnitude: Number.NaN,
+    phase: Number.NaN,
+    constellation: '',
+    aboveHorizon: false,
+    rise: null,
+    transit: null,
+    set: null,
+  };
+}
+
+/** The one place a BodyPosition's values are set (both paths), numbers at wire precision (wire.ts). */
+export function writePosition(
+  into: BodyPosition,
   pair: Float64Array,
   refraction: Refraction,
   b: Brightness,
@@ -151,21 +170,19 @@ export function bodyPosition(
   set: string | null,
 ): BodyPosition {
   const alt = apparentAltitude(pair[Pair.Alt]!, refraction);
-  return {
-    name,
-    az: roundTo(pair[Pair.Az]!, DECIMALS.az),
-    alt: roundTo(alt, DECIMALS.alt),
-    ra: roundTo(pair[Pair.Ra]!, DECIMALS.ra),
-    dec: roundTo(pair[Pair.Dec]!, DECIMALS.dec),
-    distance: roundTo(pair[Pair.Dist]!, DECIMALS.distance),
-    magnitude: b.magnitude,
-    phase: b.phase,
-    constellation,
-    aboveHorizon: alt > 0,
-    rise,
-    transit,
-    set,
-  };
+  into.az = roundTo(pair[Pair.Az]!, DECIMALS.az);
+  into.alt = roundTo(alt, DECIMALS.alt);
+  into.ra = roundTo(pair[Pair.Ra]!, DECIMALS.ra);
+  into.dec = roundTo(pair[Pair.Dec]!, DECIMALS.dec);
+  into.distance = roundTo(pair[Pair.Dist]!, DECIMALS.distance);
+  into.magnitude = b.magnitude;
+  into.phase = b.phase;
+  into.constellation = constellation;
+  into.aboveHorizon = alt > 0;
+  into.rise = rise;
+  into.transit = transit;
+  into.set = set;
+  return into;
 }
 
 const GEO = new Float64Array(Geo.Size);
@@ -181,8 +198,8 @@ function bodyAt(name: BodyName, site: Site, ms: number, refraction: Refraction):
   observerAt(site, GEO, knot, OBS);
   pairAt(GEO, site, OBS, PAIR);
   const ev = eventTimes(body, site, ut);
-  return bodyPosition(
-    name,
+  return writePosition(
+    blankPosition(name),
     PAIR,
     refraction,
     brightnessAt(body, span, ut),

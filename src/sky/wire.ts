@@ -191,6 +191,81 @@ function brightOf(b: BodyPosition): Uint8Array {
   return bytes;
 }
 
+/** Copies longer pre-encoded segments with one native memcpy instead of a byte loop. */
+function putSegment(src: Uint8Array): void {
+  BUF.set(src, POS);
+  POS += src.length;
+}
+
+function encodeTail(b: BodyPosition): Uint8Array {
+  const q = (v: string | null): string => (v === null ? 'null' : '"' + v + '"');
+  return encode(
+    ',"constellation":"' + b.constellation + '","aboveHorizon":' + b.aboveHorizon +
+      ',"rise":' + q(b.rise) + ',"transit":' + q(b.transit) + ',"set":' + q(b.set) + '}',
+  );
+}
+
+interface Tail {
+  constellation: string;
+  aboveHorizon: boolean;
+  rise: string | null;
+  transit: string | null;
+  set: string | null;
+  bytes: Uint8Array;
+}
+
+/**
+ * bodiesJson() with memory: for each slot (a grid location × body), the segment from the
+ * constellation to the end of the object changes only when a constellation, the horizon side or an
+ * event does, so it is kept encoded and copied whole. The grid uses one writer for all its locations.
+ */
+export class BodiesJsonWriter {
+  private readonly tails: (Tail | undefined)[] = [];
+
+  /** JSON.stringify(bodies), byte for byte; `slot` names where these bodies belong (e.g. the location's index). */
+  write(bodies: readonly BodyPosition[], slot: number): string {
+    POS = 0;
+    ensure(64 + bodies.length * 512);
+    BUF[POS++] = 91; // '['
+    const base = slot * bodies.length;
+    for (let i = 0; i < bodies.length; i++) {
+      const b = bodies[i]!;
+      if (i > 0) BUF[POS++] = 44; // ','
+      putNumbers(b);
+      let t = this.tails[base + i];
+      if (
+        t === undefined ||
+        t.constellation !== b.constellation ||
+        t.aboveHorizon !== b.aboveHorizon ||
+        t.rise !== b.rise ||
+        t.transit !== b.transit ||
+        t.set !== b.set
+      ) {
+        t = { constellation: b.constellation, aboveHorizon: b.aboveHorizon, rise: b.rise, transit: b.transit, set: b.set, bytes: encodeTail(b) };
+        this.tails[base + i] = t;
+      }
+      putSegment(t.bytes);
+    }
+    BUF[POS++] = 93; // ']'
+    return BUF.toString('latin1', 0, POS);
+  }
+}
+
+/** `{"name":…,"az":…,"alt":…,"ra":…,"dec":…,"distance":…,"magnitude":…,"phase":…` */
+function putNumbers(b: BodyPosition): void {
+  putSegment(prefixOf(b.name));
+  putRounded(b.az, DECIMALS.az);
+  putBytes(K_ALT);
+  putRounded(b.alt, DECIMALS.alt);
+  putBytes(K_RA);
+  putRounded(b.ra, DECIMALS.ra);
+  putBytes(K_DEC);
+  putRounded(b.dec, DECIMALS.dec);
+  putBytes(K_DISTANCE);
+  putRounded(b.distance, DECIMALS.distance);
+  putSegment(brightOf(b));
+}
+
 /**
  * JSON.stringify(bodies), byte for byte, for positions from computeBody/computeAll/the grid (numbers
  * rounded to DECIMALS; strings that need no escaping: body names, IAU abbreviations, ISO times).
@@ -202,17 +277,7 @@ export function bodiesJson(bodies: readonly BodyPosition[]): string {
   for (let i = 0; i < bodies.length; i++) {
     const b = bodies[i]!;
     if (i > 0) BUF[POS++] = 44; // ','
-    putBytes(prefixOf(b.name));
-    putRounded(b.az, DECIMALS.az);
-    putBytes(K_ALT);
-    putRounded(b.alt, DECIMALS.alt);
-    putBytes(K_RA);
-    putRounded(b.ra, DECIMALS.ra);
-    putBytes(K_DEC);
-    putRounded(b.dec, DECIMALS.dec);
-    putBytes(K_DISTANCE);
-    putRounded(b.distance, DECIMALS.distance);
-    putBytes(brightOf(b));
+    putNumbers(b);
     putBytes(K_CONSTELLATION);
     putQuoted(b.constellation);
     putBytes(b.aboveHorizon ? K_ABOVE_TRUE_RISE : K_ABOVE_FALSE_RISE);

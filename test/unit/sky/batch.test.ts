@@ -95,6 +95,10 @@ describe('grid path (createGridComputer)', () => {
       }
       if (prev && i <= 210) for (const [key, v] of now) if (prev.get(key) !== v) changedRises++;
       prev = now;
+      // The grid's cached serialiser against JSON.stringify, every tick (events and horizons change).
+      for (const [li, sky] of skies.entries()) {
+        if (grid.bodiesJson(li) !== JSON.stringify(sky.bodies)) fail(`bodiesJson(${li}) differs at ${time.toISOString()}`);
+      }
       if (!checkAt.has(s) || (s === 0 && i > 0)) continue;
       for (const sky of skies) {
         for (const b of sky.bodies) {
