@@ -20,11 +20,22 @@ import type { BodyName, BodyPosition, Location } from './types.ts';
 // Rise/set/transit are cached per location and body. An entry searched from instant t0 looks
 // 1 day + MAX_AGE ahead, so until t0 + MAX_AGE it still answers "the next event within a day" exactly
 // for any later instant; it is searched again when it is that old, when one of its events has passed,
-// or when time goes backwards. Ages are spread per entry so the re-searches do not all land on one tick.
+// or when time goes backwards. Ages are spread per entry (half to all of MAX_AGE) so the re-searches
+// do not all land on one tick.
 
 const DAY_MS = 86_400_000;
-/** Longest an event entry is trusted, in days (5 minutes). */
-export const EVENT_MAX_AGE_DAYS = 5 / 1440;
+/** Default longest life of an event entry, minutes. */
+export const DEFAULT_EVENT_MAX_AGE_MINUTES = 30;
+/** Upper bound: the look-ahead must stay inside astronomy-engine's third 0.42-day window (1.26 d). */
+const MAX_EVENT_MAX_AGE_MINUTES = 360;
+
+export interface GridOptions {
+  /**
+   * How long rise/transit/set entries live before they are searched again (entries are exact for
+   * their whole life; shorter only spreads the same work thinner). Default 30, at most 360.
+   */
+  eventMaxAgeMinutes?: number;
+}
 
 export interface LocationSky {
   location: Location;
@@ -68,14 +79,14 @@ function ageFraction(location: number, body: number): number {
   return 0.5 + ((h >>> 0) / 2 ** 32) * 0.5;
 }
 
-function searchEvents(body: Body, site: Site, ut: number, ageFrac: number): EventEntry {
-  const ev = eventTimes(body, site, ut, 1 + EVENT_MAX_AGE_DAYS);
+function searchEvents(body: Body, site: Site, ut: number, maxAgeDays: number, ageFrac: number): EventEntry {
+  const ev = eventTimes(body, site, ut, 1 + maxAgeDays);
   const riseMs = ev.rise === null ? Number.NaN : msOf(ev.rise);
   const setMs = ev.set === null ? Number.NaN : msOf(ev.set);
   const transitMs = msOf(ev.transit);
   return {
     fromUt: ut,
-    expiresUt: ut + EVENT_MAX_AGE_DAYS * ageFrac,
+    expiresUt: ut + maxAgeDays * ageFrac,
     riseMs,
     setMs,
     transitMs,
@@ -85,8 +96,13 @@ function searchEvents(body: Body, site: Site, ut: number, ageFrac: number): Even
   };
 }
 
-export function createGridComputer(locations: readonly Location[]): GridComputer {
+export function createGridComputer(locations: readonly Location[], options: GridOptions = {}): GridComputer {
   for (const l of locations) checkObserver(l);
+  const ageMinutes = options.eventMaxAgeMinutes ?? DEFAULT_EVENT_MAX_AGE_MINUTES;
+  if (!(ageMinutes > 0 && ageMinutes <= MAX_EVENT_MAX_AGE_MINUTES)) {
+    throw new RangeError(`eventMaxAgeMinutes must be in (0, ${MAX_EVENT_MAX_AGE_MINUTES}], got ${ageMinutes}`);
+  }
+  const maxAgeDays = ageMinutes / 1440;
   const sites = locations.map((l) => makeSite(l));
   const nb = BODIES.length;
   const events: (EventEntry | undefined)[] = new Array(locations.length * nb);
@@ -141,7 +157,7 @@ export function createGridComputer(locations: readonly Location[]): GridComputer
             e.setMs <= ms ||
             e.transitMs <= ms
           ) {
-            e = searchEvents(body, site, ut, ageFrac[slot]!);
+            e = searchEvents(body, site, ut, maxAgeDays, ageFrac[slot]!);
             events[slot] = e;
           }
           writePosition(
