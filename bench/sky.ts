@@ -10,7 +10,7 @@
 //      far too slow to run in full: ~3 ms per pair);
 //    - grid, every rise/set/transit searched afresh (the first tick, or after time jumps);
 //    - grid, steady state: --ticks one-second ticks, measured after the event cache has been through a
-//      whole entry lifetime (30 simulated minutes of ticks first);
+//      whole entry lifetime (DEFAULT_EVENT_MAX_AGE_MINUTES of simulated ticks first);
 //    - serialising the tick: JSON.stringify of one Snapshot per location.
 // Wall-clock figures on a shared machine are noisy: the process CPU time is printed beside them.
 // The last line is the speed-up of the grid tick over the naive per-pair tick.

@@ -25,14 +25,14 @@ import type { BodyName, BodyPosition, Location } from './types.ts';
 
 const DAY_MS = 86_400_000;
 /** Default longest life of an event entry, minutes. */
-export const DEFAULT_EVENT_MAX_AGE_MINUTES = 30;
+export const DEFAULT_EVENT_MAX_AGE_MINUTES = 10;
 /** Upper bound: the look-ahead must stay inside astronomy-engine's third 0.42-day window (1.26 d). */
 const MAX_EVENT_MAX_AGE_MINUTES = 360;
 
 export interface GridOptions {
   /**
    * How long rise/transit/set entries live before they are searched again (entries are exact for
-   * their whole life; shorter only spreads the same work thinner). Default 30, at most 360.
+   * their whole life; the age only sets how often the searches run). Default 10, at most 360.
    */
   eventMaxAgeMinutes?: number;
 }
