@@ -6,7 +6,8 @@ import type { Location } from '../sky/types.ts';
 import { bodiesJson } from '../sky/wire.ts';
 import { startTickLoop, type TickLoop, type TickReport } from './tick-loop.ts';
 
-// What the worker does each tick: the whole grid for the tick's instant, one Snapshot per location, one publish.
+// What the worker does each tick: the whole grid for the tick's instant, one Snapshot per location, published at once
+// or spread evenly over part of the tick (spreadMs).
 // Used by workers/ephemeris-worker.ts (Redis) and by src/server.ts in the embedded mode (memory broker).
 
 const STARTUP_GRACE_MS = 5000;
@@ -18,7 +19,19 @@ export interface SkyPublisherOptions {
   log: Logger;
   /** called after every tick with its duration */
   onTick?: (ms: number, tickMs: number) => void;
+  /**
+   * Spread a tick's publishes evenly over this many ms after the tick instant, location by location (default 0: all
+   * in one round trip at the tick). Every API node fans a message out the moment it arrives: a whole grid published
+   * at one instant makes every node pay for all locations at once, so the last clients of the burst wait for all the
+   * others. Spread, the same work arrives evenly. Ids stay the tick instant; publishedAt is each slice's own instant.
+   */
+  spreadMs?: number;
 }
+
+/** Slices of a spread tick are at least this far apart (timer resolution; no point in finer). */
+const MIN_SLICE_GAP_MS = 2;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** WORKER_LOCATIONS (comma-separated ids) → grid locations; unset → the whole grid. Unknown ids are an error. */
 export function selectLocations(ids: string | undefined): readonly Location[] {
@@ -38,6 +51,7 @@ export function selectLocations(ids: string | undefined): readonly Location[] {
 export function createSkyTick(options: Omit<SkyPublisherOptions, 'tickMs'>): (tickMs: number) => Promise<TickReport> {
   const { broker, locations } = options;
   const log = options.log;
+  const spreadMs = Math.max(0, options.spreadMs ?? 0);
   const grid = createGridComputer(locations);
   // Location JSON never changes: serialise it once, not 100 times a second.
   const locationJson = locations.map((l) => JSON.stringify(l));
@@ -66,25 +80,34 @@ export function createSkyTick(options: Omit<SkyPublisherOptions, 'tickMs'>): (ti
     const time = new Date(tickMs);
     const skies = grid.compute(time);
     const t1 = performance.now();
-    const publishedAt = Date.now();
     const head = `,"time":"${time.toISOString()}","bodies":`;
-    const tail = `,"publishedAt":${publishedAt}}`;
-    // Same bytes as JSON.stringify({ location, time, bodies, publishedAt }), with the constant parts reused.
-    const items: PublishItem[] = skies.map((sky, i) => ({
-      channel: sky.location.id,
-      id: tickMs,
-      data: `{"location":${locationJson[i]}${head}${bodiesJson(sky.bodies)}${tail}`,
-    }));
+    const bodies = skies.map((sky) => bodiesJson(sky.bodies));
     const t1s = performance.now();
-    let count: number;
-    try {
-      const result = await broker.publish(items);
-      count = result.published;
-      if (result.failed.length > 0) {
-        log.warn({ failed: result.failed.length, first: result.failed[0] }, 'broker refused some snapshots');
+    const n = skies.length;
+    const slices = spreadMs > 0 && n > 1 ? Math.min(n, Math.max(1, Math.floor(spreadMs / MIN_SLICE_GAP_MS))) : 1;
+    let count = 0;
+    let lateMs = 0;
+    for (let k = 0; k < slices; k++) {
+      // Slots are fixed relative to the tick instant, so a slow compute shortens the spread instead of stretching it.
+      const due = tickMs + Math.round((k * spreadMs) / slices);
+      const wait = due - Date.now();
+      if (wait > 0) await sleep(wait);
+      else if (k > 0) lateMs = Math.max(lateMs, -wait);
+      const tail = `,"publishedAt":${Date.now()}}`;
+      // Same bytes as JSON.stringify({ location, time, bodies, publishedAt }), with the constant parts reused.
+      const items: PublishItem[] = [];
+      for (let i = Math.floor((k * n) / slices); i < Math.floor(((k + 1) * n) / slices); i++) {
+        items.push({ channel: skies[i]!.location.id, id: tickMs, data: `{"location":${locationJson[i]}${head}${bodies[i]}${tail}` });
       }
-    } catch (err) {
-      return skip((err as Error).message);
+      try {
+        const result = await broker.publish(items);
+        count += result.published;
+        if (result.failed.length > 0) {
+          log.warn({ failed: result.failed.length, first: result.failed[0] }, 'broker refused some snapshots');
+        }
+      } catch (err) {
+        return skip((err as Error).message);
+      }
     }
     if (outage) {
       log.info({ downMs: Date.now() - outage.since, skippedTicks: outage.skipped }, 'publishing resumed');
@@ -100,6 +123,7 @@ export function createSkyTick(options: Omit<SkyPublisherOptions, 'tickMs'>): (ti
       computeMs: Math.round((t1 - t0) * 10) / 10,
       serializeMs: Math.round((t1s - t1) * 10) / 10,
       publishMs: Math.round((t2 - t1s) * 10) / 10,
+      ...(slices > 1 ? { slices, lateMs } : {}),
     };
   };
 }
