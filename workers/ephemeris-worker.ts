@@ -23,8 +23,9 @@ try {
 }
 
 const broker = createBroker(config, log);
-const loop = startSkyPublisher({ broker, locations, tickMs: config.TICK_MS, log });
-log.info({ locations: locations.length, tickMs: config.TICK_MS, prefix: config.REDIS_PREFIX }, 'worker started');
+const spreadMs = Math.round(config.PUBLISH_SPREAD * config.TICK_MS);
+const loop = startSkyPublisher({ broker, locations, tickMs: config.TICK_MS, spreadMs, log });
+log.info({ locations: locations.length, tickMs: config.TICK_MS, spreadMs, prefix: config.REDIS_PREFIX }, 'worker started');
 
 onStopSignal((signal) => {
   log.info({ signal }, 'worker stopping after the current tick');
