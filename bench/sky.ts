@@ -9,10 +9,11 @@
 //    - naive: computeBodyNaive per pair, measured on --naive-locations locations and scaled to N (it is
 //      far too slow to run in full: ~3 ms per pair);
 //    - grid, every rise/set/transit searched afresh (the first tick, or after time jumps);
-//    - grid, steady state: --ticks one-second ticks, measured after the event cache has been through a
-//      whole entry lifetime (DEFAULT_EVENT_MAX_AGE_MINUTES of simulated ticks first);
-//    - serialising the tick: JSON.stringify of one Snapshot per location.
-// Wall-clock figures on a shared machine are noisy: the process CPU time is printed beside them.
+//    - steady state: --ticks one-second ticks, measured after the event cache has been through a whole
+//      entry lifetime (DEFAULT_EVENT_MAX_AGE_MINUTES of simulated ticks first): the grid tick, then the
+//      tick's per-location Snapshot JSON, with JSON.stringify and with grid.bodiesJson (same bytes).
+// Wall-clock figures on a shared machine are noisy: the process CPU time (all threads, GC included)
+// is printed beside them.
 // The last line is the speed-up of the grid tick over the naive per-pair tick.
 
 import { parseArgs } from 'node:util';
@@ -147,79 +148,91 @@ row('grid tick, first (cold caches, JIT)', time(() => grid.compute(new Date(tick
 grid.compute(new Date(tick0 + 1000));
 row('grid tick, all events searched afresh', time(() => grid.compute(new Date(tick0 - 1000))), 1, 'ms');
 
-// Steady state: one-second ticks; measure once the cache has been through a full entry lifetime.
+// Steady state: one-second ticks, measured once the cache has been through a full entry lifetime.
+// Each measured tick is computed, then serialised both ways (interleaved, same data, so garbage from
+// one does not land on the other's account more than on its own).
 const warmTicks = DEFAULT_EVENT_MAX_AGE_MINUTES * 60;
 const measured = TICKS;
 let last: ReturnType<typeof grid.compute> = [];
 for (let s = 0; s < warmTicks; s++) last = grid.compute(new Date(tick0 + s * 1000));
-const perTick: number[] = []; // wall ms per tick, sorted below
-const steady = time(() => {
-  for (let s = warmTicks; s < warmTicks + measured; s++) {
-    const w0 = performance.now();
-    last = grid.compute(new Date(tick0 + s * 1000));
-    perTick.push(performance.now() - w0);
-  }
-});
-perTick.sort((a, b) => a - b);
-row(
-  'grid tick, steady state (1 s ticks)',
-  steady,
-  measured,
-  'ms',
-  `mean of ${measured}; p50 ${perTick[perTick.length >> 1]!.toFixed(1)} ms, max ${perTick[perTick.length - 1]!.toFixed(1)} ms`,
-);
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-let bytes = 0;
-const SER = 30;
-const serEach: number[] = [];
-const ser = time(() => {
-  for (let k = 0; k < SER; k++) {
-    const w0 = performance.now();
-    bytes = 0;
-    const iso = new Date(tick0).toISOString();
-    for (const sky of last) {
-      const snap: Snapshot = { location: sky.location, time: iso, bodies: sky.bodies, publishedAt: Date.now() };
-      bytes += JSON.stringify(snap).length;
-    }
-    serEach.push(performance.now() - w0);
-  }
-});
-row(`serialise a tick: ${N} × JSON.stringify(Snapshot)`, ser, SER, 'ms', `${(bytes / 1024).toFixed(0)} KiB per tick; p50 ${median(serEach).toFixed(1)} ms`);
-// The same bytes built the way a publisher can: location JSON serialised once, bodies with the grid's
-// cached serialiser (grid.bodiesJson(i), see src/sky/wire.ts).
 const locationJson = last.map((sky) => JSON.stringify(sky.location));
+const cpuSince = (c0: NodeJS.CpuUsage): number => {
+  const c = process.cpuUsage(c0);
+  return c.user + c.system;
+};
+const phases = { compute: [] as number[], stringify: [] as number[], cached: [] as number[], total: [] as number[] };
+const cpu = { compute: 0, stringify: 0, cached: 0 };
+let bytes = 0;
 let same = true;
-const fastEach: number[] = [];
-const fast = time(() => {
-  for (let k = 0; k < SER; k++) {
-    const w0 = performance.now();
-    const head = `,"time":"${new Date(tick0).toISOString()}","bodies":`;
-    const tail = `,"publishedAt":${Date.now()}}`;
-    for (let i = 0; i < last.length; i++) {
-      const msg = `{"location":${locationJson[i]}${head}${grid.bodiesJson(i)}${tail}`;
-      if (k === 0 && i < 50) same &&= msg === JSON.stringify({ location: last[i]!.location, time: new Date(tick0).toISOString(), bodies: last[i]!.bodies, publishedAt: JSON.parse(msg).publishedAt });
-    }
-    fastEach.push(performance.now() - w0);
+for (let s = warmTicks; s < warmTicks + measured; s++) {
+  const tick = new Date(tick0 + s * 1000);
+  let c0 = process.cpuUsage();
+  let w0 = performance.now();
+  last = grid.compute(tick);
+  const tc = performance.now() - w0;
+  cpu.compute += cpuSince(c0);
+
+  // What a publisher sends per location: the Snapshot JSON.
+  const iso = tick.toISOString();
+  const publishedAt = Date.now();
+  c0 = process.cpuUsage();
+  w0 = performance.now();
+  const head = `,"time":"${iso}","bodies":`;
+  const tail = `,"publishedAt":${publishedAt}}`;
+  const fast: string[] = new Array(last.length);
+  for (let i = 0; i < last.length; i++) fast[i] = `{"location":${locationJson[i]}${head}${grid.bodiesJson(i)}${tail}`;
+  const tf = performance.now() - w0;
+  cpu.cached += cpuSince(c0);
+
+  c0 = process.cpuUsage();
+  w0 = performance.now();
+  bytes = 0;
+  const slow: string[] = new Array(last.length);
+  for (let i = 0; i < last.length; i++) {
+    const snap: Snapshot = { location: last[i]!.location, time: iso, bodies: last[i]!.bodies, publishedAt };
+    slow[i] = JSON.stringify(snap);
+    bytes += slow[i]!.length;
   }
-});
-if (!same) throw new Error('bodiesJson output differs from JSON.stringify');
-row(`serialise a tick: cached location JSON + grid.bodiesJson`, fast, SER, 'ms', `same bytes as JSON.stringify (checked); p50 ${median(fastEach).toFixed(1)} ms`);
-const both: Timing = { wallMs: steady.wallMs / measured + fast.wallMs / SER, cpuMs: steady.cpuMs / measured + fast.cpuMs / SER };
-row('grid tick + serialise (steady state, grid.bodiesJson)', both, 1, 'ms', `p50s: ${(perTick[perTick.length >> 1]! + median(fastEach)).toFixed(1)} ms`);
+  const tj = performance.now() - w0;
+  cpu.stringify += cpuSince(c0);
+  if (s % 20 === 0) for (let i = 0; i < last.length; i++) same &&= fast[i] === slow[i];
+
+  phases.compute.push(tc);
+  phases.cached.push(tf);
+  phases.stringify.push(tj);
+  phases.total.push(tc + tf);
+}
+if (!same) throw new Error('grid.bodiesJson output differs from JSON.stringify');
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+const phaseRow = (what: string, xs: number[], cpuUs: number, note = ''): void => {
+  rows.push([
+    what,
+    `${median(xs).toFixed(1)} ms`,
+    `${(cpuUs / 1000 / measured).toFixed(1)} ms`,
+    `mean ${mean(xs).toFixed(1)} ms, max ${Math.max(...xs).toFixed(1)} ms${note ? '; ' + note : ''}`,
+  ]);
+};
+
+rows.push(['— steady state, per 1 s tick (wall = median) —', '', '', `${measured} ticks after ${warmTicks} warm-up ticks`]);
+phaseRow('grid tick (compute)', phases.compute, cpu.compute);
+phaseRow(`serialise: ${N} × JSON.stringify(Snapshot)`, phases.stringify, cpu.stringify, `${(bytes / 1024).toFixed(0)} KiB`);
+phaseRow('serialise: grid.bodiesJson + cached location JSON', phases.cached, cpu.cached, 'same bytes (checked)');
+phaseRow('compute + serialise (grid.bodiesJson)', phases.total, cpu.compute + cpu.cached);
+const steadyMs = median(phases.compute);
 
 // ---- report -------------------------------------------------------------------------------------------
-const head: [string, string, string, string] = ['what', 'wall', 'cpu', 'note'];
-const widths = head.map((h, i) => Math.max(h.length, ...rows.map((rw) => rw[i]!.length)));
+const header: [string, string, string, string] = ['what', 'wall', 'cpu', 'note'];
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((rw) => rw[i]!.length)));
 const line = (cells: string[]): string => cells.map((c, i) => (i === 1 || i === 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
 console.log(
   `bench:sky — Node ${process.version}, ${N} locations × ${BODY_NAMES.length} bodies; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} (shared machine: wall times are inflated by other processes, see the cpu column)`,
 );
-console.log(line(head));
+console.log(line(header));
 console.log(line(widths.map((w) => '-'.repeat(w))));
 for (const rw of rows) console.log(line(rw));
 const perCall = (Number(rows[1]![1].split(' ')[0]) / Number(rows[0]![1].split(' ')[0])).toFixed(0);
 console.log(`computeBody is ${perCall}× faster than computeBodyNaive per call`);
 console.log(
-  `speed-up: grid tick ${(steady.wallMs / measured).toFixed(1)} ms vs naive per-pair tick ${naiveScaled.wallMs.toFixed(0)} ms = ${(naiveScaled.wallMs / (steady.wallMs / measured)).toFixed(0)}× faster`,
+  `speed-up: grid tick ${steadyMs.toFixed(1)} ms (median) vs naive per-pair tick ${naiveScaled.wallMs.toFixed(0)} ms = ${(naiveScaled.wallMs / steadyMs).toFixed(0)}× faster`,
 );
