@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { serve } from '@hono/node-server';
 import type { Broker } from './broker/broker.ts';
@@ -10,6 +11,16 @@ import { createApp } from './http/app.ts';
 import { SHUTDOWN_FRAME } from './http/stream.ts';
 import { Hub } from './hub/hub.ts';
 import { createLogger, type Logger } from './log.ts';
+import { parseTrustedProxies } from './http/client-ip.ts';
+import { createStreamLimiter } from './http/stream-limit.ts';
+import { createMetrics } from './metrics.ts';
+import { createPresenceStore } from './presence/index.ts';
+import { StatusChannel } from './presence/status.ts';
+import type { PresenceStore } from './presence/store.ts';
+import { PresenceTracker } from './presence/tracker.ts';
+import { startWorkerReporter, type WorkerReporter } from './presence/worker-report.ts';
+import { installClientErrorHandler } from './http/client-error.ts';
+import { LOCATIONS } from './sky/locations.ts';
 import { selectLocations, startSkyPublisher } from './worker/sky-publisher.ts';
 import type { TickLoop } from './worker/tick-loop.ts';
 
@@ -24,6 +35,8 @@ export interface ServerOptions {
   broker?: Broker;
   /** Run the tick loop in this process; default: when there is neither REDIS_URL nor REDIS_CLUSTER_NODES. */
   embeddedWorker?: boolean;
+  /** Injected presence store (tests); default: from config (memory, or Redis beside the broker). */
+  presence?: PresenceStore;
 }
 
 export interface RunningServer {
@@ -32,6 +45,8 @@ export interface RunningServer {
   broker: Broker;
   hub: Hub;
   server: Server;
+  status: StatusChannel;
+  nodeId: string;
   /** Stops accepting, closes stream clients (they reconnect elsewhere), stops the tick loop, closes the broker. */
   close(): Promise<void>;
 }
@@ -44,26 +59,127 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const { config, log } = options;
   const broker = options.broker ?? createBroker(config, log);
   const embedded = options.embeddedWorker ?? (!config.REDIS_URL && !config.REDIS_CLUSTER_NODES);
-  const hub = new Hub(broker, log.child({ component: 'hub' }));
+  const nodeId = `${hostname()}-${process.pid}`;
+  const startedAt = Date.now();
+  const metrics = createMetrics({ node: nodeId });
+  // The hub sees the broker through the metrics wrapper (publish → send lag, frames fanned out); nothing else changes.
+  let hub: Hub;
+  const fanout = { frames: 0 };
+  const measured = metrics.instrument(broker, (channel) => {
+    const n = hub.clientCount(channel);
+    fanout.frames += n;
+    return n;
+  });
+  hub = new Hub(measured, log.child({ component: 'hub' }));
+  metrics.watchHub(hub, broker);
+  const presence = options.presence ?? createPresenceStore(config, log);
+  const tracker = new PresenceTracker();
+  const status = new StatusChannel({
+    store: presence,
+    nodeId,
+    intervalMs: config.STATUS_INTERVAL_MS,
+    history: config.STATUS_HISTORY,
+    log: log.child({ component: 'status' }),
+    // Built every STATUS_INTERVAL_MS from the hub's own counts: nothing on the per-message path.
+    ownReport: () => {
+      const stats = hub.stats();
+      const counts: Record<string, number> = {};
+      for (const l of LOCATIONS) {
+        const n = hub.clientCount(l.id);
+        if (n > 0) counts[l.id] = n;
+      }
+      return {
+        kind: 'node',
+        id: nodeId,
+        startedAt,
+        updatedAt: Date.now(),
+        ready: ready(),
+        clients: stats.clients,
+        statusClients: tracker.statusClients,
+        counts,
+        joins: Object.fromEntries(tracker.joins),
+        leaves: Object.fromEntries(tracker.leaves),
+        dispatched: stats.dispatched,
+        fannedOut: fanout.frames,
+        slowCloses: stats.closed.slow_client ?? 0,
+      };
+    },
+  });
+  const limiter = createStreamLimiter({
+    max: config.MAX_STREAMS_PER_CLIENT,
+    trusted: parseTrustedProxies(config.TRUSTED_PROXIES),
+    onRefused: () => metrics.refused('too_many_streams'),
+  });
+  let draining = false;
+  const ready = (): boolean => !draining && broker.ready();
+  const connection = {
+    heartbeatMs: config.HEARTBEAT_MS,
+    stallMs: config.SLOW_CLIENT_MS,
+    maxBufferedBytes: config.STREAM_QUEUE_BYTES,
+  };
   const app = createApp({
-    ready: () => broker.ready(),
+    ready,
     logger: log,
-    stream: { hub, heartbeatMs: config.HEARTBEAT_MS, stallMs: config.SLOW_CLIENT_MS, log },
+    stream: {
+      hub,
+      ...connection,
+      log,
+      admit: limiter.admit,
+      observer: {
+        joined: (channel) => tracker.joined(channel),
+        left: (channel, _reason, conn) => {
+          tracker.left(channel);
+          metrics.streamClosed(conn.conflated, conn.dropped);
+        },
+      },
+    },
+    status: { channel: status, tracker, connection, admit: limiter.admit },
+    metrics,
   });
 
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s as Server));
+    const s = serve(
+      {
+        fetch: app.fetch,
+        port: config.PORT,
+        hostname: config.HOST,
+        serverOptions: { maxHeaderSize: config.MAX_HEADER_BYTES },
+      },
+      () => resolve(s as Server),
+    );
     s.once('error', reject);
   });
+  installClientErrorHandler(server, config.MAX_HEADER_BYTES);
   const port = (server.address() as AddressInfo).port;
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
   let worker: TickLoop | undefined;
+  let workerReport: WorkerReporter | undefined;
   if (embedded) {
     const locations = selectLocations(config.WORKER_LOCATIONS);
-    worker = startSkyPublisher({ broker, locations, tickMs: config.TICK_MS, log });
+    const reporter = startWorkerReporter({
+      store: presence,
+      id: nodeId,
+      tickMs: config.TICK_MS,
+      intervalMs: config.STATUS_INTERVAL_MS,
+      brokerReady: () => broker.ready(),
+      log,
+    });
+    workerReport = reporter;
+    worker = startSkyPublisher({
+      broker,
+      locations,
+      tickMs: config.TICK_MS,
+      log,
+      onTick: (ms) => {
+        metrics.tick(ms);
+        reporter.ticked(ms);
+      },
+    });
+    reporter.attach(worker);
   }
+  status.start();
   log.info(
     { url, port, mode: embedded ? 'embedded' : 'api', broker: broker.kind },
     `listening on ${url}`,
@@ -84,17 +200,21 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       clearInterval(summary);
+      // Not ready from now on (a balancer probing /readyz stops sending), and no new connections.
+      draining = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       hub.closeAll('shutdown', SHUTDOWN_FRAME);
+      status.closeAll(SHUTDOWN_FRAME);
       server.closeIdleConnections();
       const cut = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
       await worker?.stop();
+      await Promise.all([status.stop(), workerReport?.stop()]);
       await closed;
       clearTimeout(cut);
-      await broker.close();
+      await Promise.all([broker.close(), presence.close()]);
     })());
 
-  return { url, port, broker, hub, server, close };
+  return { url, port, broker, hub, server, status, nodeId, close };
 }
 
 async function main(): Promise<void> {

@@ -8,6 +8,9 @@ import { InvalidInputError, quote } from '../sky/observer.ts';
 import { HttpError } from './errors.ts';
 import { mountHealth } from './health.ts';
 import { mountLocations } from './locations.ts';
+import type { Metrics } from '../metrics.ts';
+import { mountMetrics } from './metrics.ts';
+import { mountStatus, type StatusDeps } from './status.ts';
 import { mountOpenApiDocument } from './openapi.ts';
 import { mountPlanets } from './planets.ts';
 import { mountStream, type StreamDeps } from './stream.ts';
@@ -23,6 +26,10 @@ export interface AppDeps {
   webRoot?: string;
   /** The live stream (hub, heartbeat); absent: no /stream routes (e.g. tests of the on-demand API alone). */
   stream?: StreamDeps;
+  /** GET /metrics (Prometheus); absent: no route */
+  metrics?: Metrics;
+  /** GET /status and GET /status/stream; absent: no routes */
+  status?: StatusDeps;
 }
 
 const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
@@ -51,6 +58,8 @@ export function createApp(deps: AppDeps = {}): OpenAPIHono {
   mountLocations(app);
   // The stream routes mount here (before the method table below, so they get 405s and OPTIONS too).
   if (deps.stream) mountStream(app, deps.stream);
+  if (deps.status) mountStatus(app, deps.status);
+  if (deps.metrics) mountMetrics(app, deps.metrics);
   mountOpenApiDocument(app, {
     title: 'Orrery',
     version: '0.1.0',

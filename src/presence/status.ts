@@ -59,6 +59,7 @@ export interface ClusterStatus {
 /** A status client: the same shape the hub hands frames to. */
 export interface StatusClient {
   push(id: number, frame: Buffer): void;
+  close(reason: 'shutdown', farewell?: Buffer): void;
 }
 
 export interface StatusChannelOptions {
@@ -112,6 +113,11 @@ export class StatusChannel {
 
   remove(client: StatusClient): void {
     this.clients.delete(client);
+  }
+
+  /** Shutdown: every status client is told to reconnect elsewhere. */
+  closeAll(farewell?: Buffer): void {
+    for (const c of [...this.clients]) c.close('shutdown', farewell);
   }
 
   /** The latest status document, building one now if none exists yet. */
