@@ -1,6 +1,9 @@
 import { createBroker } from '../src/broker/index.ts';
 import { loadConfigOrExit, onStopSignal } from '../src/entry.ts';
 import { createLogger } from '../src/log.ts';
+import { hostname } from 'node:os';
+import { createPresenceStore } from '../src/presence/index.ts';
+import { startWorkerReporter } from '../src/presence/worker-report.ts';
 import { selectLocations, startSkyPublisher } from '../src/worker/sky-publisher.ts';
 
 // `npm run worker`: computes the grid every TICK_MS and publishes it to Redis for any number of API nodes.
@@ -23,15 +26,34 @@ try {
 }
 
 const broker = createBroker(config, log);
+// Its health (ticks, last tick, duration) goes to the presence store every STATUS_INTERVAL_MS for the status page.
+const presence = createPresenceStore(config, log);
+const reporter = startWorkerReporter({
+  store: presence,
+  id: `${hostname()}-${process.pid}`,
+  tickMs: config.TICK_MS,
+  intervalMs: config.STATUS_INTERVAL_MS,
+  brokerReady: () => broker.ready(),
+  log,
+});
 const spreadMs = Math.round(config.PUBLISH_SPREAD * config.TICK_MS);
-const loop = startSkyPublisher({ broker, locations, tickMs: config.TICK_MS, spreadMs, log });
+const loop = startSkyPublisher({
+  broker,
+  locations,
+  tickMs: config.TICK_MS,
+  spreadMs,
+  log,
+  onTick: (ms) => reporter.ticked(ms),
+});
+reporter.attach(loop);
 log.info({ locations: locations.length, tickMs: config.TICK_MS, spreadMs, prefix: config.REDIS_PREFIX }, 'worker started');
 
 onStopSignal((signal) => {
   log.info({ signal }, 'worker stopping after the current tick');
   void (async () => {
     await loop.stop();
-    await broker.close();
+    await reporter.stop();
+    await Promise.all([broker.close(), presence.close()]);
     log.info(loop.stats(), 'worker stopped');
     process.exit(0);
   })();
