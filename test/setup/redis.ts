@@ -1,8 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
-import { createConnection } from 'node:net';
-import { freePort } from '../../scripts/processes.ts';
+import { freePort, listensOn, spawnProcess, waitUntil, type ManagedProcess } from '../../scripts/processes.ts';
+import { respCommand } from '../../scripts/resp.ts';
 
 // Real Redis servers for tests: a redis-server process on a free loopback port (also used for extra servers, e.g. a
 // Redis that a test stops and restarts), and the Docker probe that decides whether Testcontainers may be used.
@@ -19,40 +18,6 @@ export const INSTALL_HINT =
   'Integration tests need a Redis: set REDIS_URL, or install redis-server (Debian/Ubuntu: apt-get install redis-server), ' +
   'or run a Docker engine for Testcontainers.';
 
-/** Resolves once `PING` answers `+PONG` on host:port, or rejects after timeoutMs. */
-export async function waitForRedis(port: number, timeoutMs = 5000, host = '127.0.0.1'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = createConnection({ port, host });
-      const done = (v: boolean): void => {
-        socket.destroy();
-        resolve(v);
-      };
-      socket.setTimeout(500, () => done(false));
-      socket.on('error', () => done(false));
-      socket.on('connect', () => socket.write('PING\r\n'));
-      socket.on('data', (d) => done(d.toString().startsWith('+PONG')));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`redis on ${host}:${port} did not answer PING within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function waitExit(child: ChildProcess, timeoutMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const t = setTimeout(() => {
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.once('exit', () => {
-      clearTimeout(t);
-      resolve();
-    });
-  });
-}
-
 /**
  * Starts `redis-server` on a free loopback port (or on `port`, e.g. to bring a stopped server back on the same one),
  * without persistence. Rejects with INSTALL_HINT when the binary is missing.
@@ -62,35 +27,30 @@ export async function startRedisServer(options: { port?: number; binary?: string
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = options.port ?? (await freePort());
-    const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-    const failed = new Promise<never>((_, reject) => {
-      child.once('error', (err: NodeJS.ErrnoException) =>
-        reject(err.code === 'ENOENT' ? new Error(`${binary} not found. ${INSTALL_HINT}`) : err),
-      );
-      child.once('exit', (code) => reject(new Error(`redis-server exited (${code}) on port ${port}: ${output.slice(-500)}`)));
-    });
-    failed.catch(() => {});
+    let proc: ManagedProcess;
     try {
-      await Promise.race([waitForRedis(port), failed]);
+      proc = spawnProcess('redis-server', binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+    } catch {
+      throw new Error(`${binary} not found. ${INSTALL_HINT}`);
+    }
+    try {
+      // listensOn: a PONG from some other process that took the port would not be ours.
+      await waitUntil(`redis-server to answer PING on port ${port}`, async () => listensOn(proc.pid, port) && (await respCommand(port, '127.0.0.1', ['PING'], 500)) === 'PONG', {
+        timeoutMs: 5000,
+        intervalMs: 50,
+        proc,
+      });
     } catch (err) {
+      // Most likely the port was taken between freePort() and the bind: try another one.
       lastError = err;
-      child.kill('SIGKILL');
-      if (String(err).includes('not found')) throw err;
+      await proc.stop('SIGKILL');
       continue;
     }
     return {
       url: `redis://127.0.0.1:${port}`,
       port,
-      pid: child.pid!,
-      stop: async () => {
-        child.kill('SIGTERM');
-        await waitExit(child, 5000);
-      },
+      pid: proc.pid,
+      stop: () => proc.stop('SIGTERM', 5000),
     };
   }
   throw lastError;
