@@ -60,15 +60,15 @@ describe('grid path (createGridComputer)', () => {
   });
 
   it('the stream and the route agree: grid values equal computeBody for the same location and instant, tick after tick', () => {
-    // Entries living 3 minutes, so seven minutes of ticks go through every kind of re-search.
-    const grid = createGridComputer(LOCATIONS, { eventMaxAgeMinutes: 3 });
+    // Entries living 2 minutes, so five minutes of ticks go through every kind of re-search.
+    const grid = createGridComputer(LOCATIONS, { eventMaxAgeMinutes: 2 });
     const start = Date.UTC(2026, 5, 21, 3, 0, 0); // June solstice: polar day and night in the grid
-    // Two-second ticks for longer than an event entry lives, then jumps, then time going backwards.
+    // Three-second ticks for longer than an event entry lives, then jumps, then time going backwards.
     const offsetsS = [
-      ...Array.from({ length: 211 }, (_, i) => 2 * i),
+      ...Array.from({ length: 101 }, (_, i) => 3 * i),
       3_600, 3_601, 50_000, 86_399, 86_400 * 3 + 17, 1_000, 999, 0,
     ];
-    const checkAt = new Set([0, 2, 4, 60, 150, 152, 300, 302, 420, 3_600, 3_601, 50_000, 86_399, 86_400 * 3 + 17, 1_000, 999]);
+    const checkAt = new Set([0, 3, 6, 60, 120, 123, 240, 243, 300, 3_600, 3_601, 50_000, 86_399, 86_400 * 3 + 17, 1_000, 999]);
     // Plain checks collected into one assertion: per-value expect() over ~10^6 values is far too slow.
     const failures: string[] = [];
     const fail = (msg: string): void => {
@@ -94,7 +94,7 @@ describe('grid path (createGridComputer)', () => {
           }
         }
       }
-      if (prev && i <= 210) for (const [key, v] of now) if (prev.get(key) !== v) changedRises++;
+      if (prev && i <= 100) for (const [key, v] of now) if (prev.get(key) !== v) changedRises++;
       prev = now;
       // The grid's cached serialiser against JSON.stringify, every tick (events and horizons change).
       for (const [li, sky] of skies.entries()) {
@@ -120,9 +120,9 @@ describe('grid path (createGridComputer)', () => {
     }
     expect(failures).toEqual([]);
     expect(compared).toBe(LOCATIONS.length * BODY_NAMES.length * checkAt.size);
-    // Over seven minutes of ticks some rises happened, and the grid moved on to the next ones.
+    // Over five minutes of ticks some rises happened, and the grid moved on to the next ones.
     expect(changedRises).toBeGreaterThan(0);
-  });
+  }, 120_000);
 
   it('rejects an invalid instant or location instead of guessing', () => {
     expect(() => createGridComputer(LOCATIONS.slice(0, 2)).compute(new Date(Number.NaN))).toThrow(RangeError);
