@@ -22,7 +22,7 @@ export function createRedisPresence(options: RedisPresenceOptions): PresenceStor
     maxRetriesPerRequest: 0,
     commandTimeout: 3000,
     connectTimeout: 5000,
-    retryStrategy: (attempt: number) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000),
+    retryStrategy: (attempt: number) => Math.min(50 * 2 ** Math.min(attempt, 4), 500),
   };
   const conn: Redis | Cluster = options.clusterNodes
     ? new Cluster(options.clusterNodes, { enableOfflineQueue: false, redisOptions: { ...common, connectionName: 'orrery-presence' } })

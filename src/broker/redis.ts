@@ -77,7 +77,8 @@ export class RedisBroker implements Broker {
       autoResendUnfulfilledCommands: false,
       commandTimeout: options.commandTimeoutMs ?? 5000,
       connectTimeout: 5000,
-      retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000),
+      // At most half a second between attempts: live updates resume within about a second of Redis coming back.
+      retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 4), 500),
     };
     const name = options.clientName ?? 'orrery';
     this.pub = new Redis(options.url, { ...common, connectionName: `${name}-pub` });

@@ -14,13 +14,21 @@ import { openStream, type SseStream } from '../../scripts/sse-client.ts';
 // the worker skips ticks with one warning, the API node reports not ready and tells new clients to retry, and both
 // recover by themselves; a client connected across the outage gets updates again.
 
+const HEARTBEAT_MS = 400;
 let redis: RedisServer;
 let worker: ProjectProcess;
 let api: ApiNode;
 
 beforeAll(async () => {
   redis = await startRedisServer();
-  const env = { REDIS_URL: redis.url, REDIS_PREFIX: uniquePrefix('outage'), TICK_MS: '1000', WORKER_LOCATIONS: 'london' };
+  const env = {
+    REDIS_URL: redis.url,
+    REDIS_PREFIX: uniquePrefix('outage'),
+    TICK_MS: '500',
+    PUBLISH_SPREAD: '0',
+    WORKER_LOCATIONS: 'london',
+    HEARTBEAT_MS: String(HEARTBEAT_MS),
+  };
   [worker, api] = await startTogether<[ProjectProcess, ApiNode]>(startWorker(env), startApiNode(env));
 }, 60_000);
 afterAll(async () => {
@@ -34,10 +42,16 @@ it('worker and API node ride out a Redis outage and recover without help', async
   const client: SseStream = await openStream(`${api.url}/stream/london`);
   await client.waitFor((ms) => ms.some((m) => m.event === 'update'), 10_000, 'a first update');
 
+  const unhandled = (p: ProjectProcess): number =>
+    p.logs.filter((l) => (l.level ?? 0) >= 50).length + (/unhandled|uncaught/i.test(p.text()) ? 1 : 0);
   await redis.stop();
+  const downAt = Date.now();
   await expect.poll(async () => (await fetch(`${api.url}/readyz`)).status, { timeout: 10_000 }).toBe(503);
   // Several ticks pass during the outage…
   await new Promise((r) => setTimeout(r, 3500));
+  // …and the connected client keeps its stream: heartbeats continue while Redis is gone.
+  const beatsDuringOutage = client.messages.filter((m) => m.receivedAt > downAt && m.comments.includes('heartbeat'));
+  expect(beatsDuringOutage.length).toBeGreaterThanOrEqual(3);
   // …but the worker says so once, not once per tick; each connection reports the loss once.
   expect(count(worker, 'cannot publish; skipping ticks until the broker is back')).toBe(1);
   expect(count(worker, 'redis connection lost; reconnecting')).toBeLessThanOrEqual(2);
@@ -57,6 +71,10 @@ it('worker and API node ride out a Redis outage and recover without help', async
   const before = client.updates().length;
   const lastBefore = Number(client.updates().at(-1)!.id);
   redis = await startRedisServer({ port: redis.port });
+  const backAt = Date.now();
+  // Live updates resume within 2 s of Redis answering again.
+  await client.waitFor((ms) => ms.filter((m) => m.event === 'update').length > before, 2000, 'an update within 2 s of Redis returning');
+  console.info(`first update ${client.updates()[before]!.receivedAt - backAt} ms after Redis answered`);
   await worker.waitForLog((l) => l.msg === 'publishing resumed', 15_000, "'publishing resumed'");
   await expect.poll(async () => (await fetch(`${api.url}/readyz`)).status, { timeout: 10_000 }).toBe(200);
   // The connection that lived through the outage is live again.
@@ -71,6 +89,12 @@ it('worker and API node ride out a Redis outage and recover without help', async
   expect(worker.logs.find((l) => l.msg === 'publishing resumed')).toMatchObject({ skippedTicks: expect.any(Number) });
   expect(worker.text()).toBe(''); // nothing unstructured on stderr
   expect(api.text()).toBe('');
+  expect(unhandled(worker) + unhandled(api)).toBe(0);
+  expect(api.child.exitCode).toBeNull();
+  const metrics = await (await fetch(`${api.url}/metrics`)).text();
+  expect(Number(/^orrery_redis_reconnects_total\{[^}]*\} (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
+  // The client that lived through it was never disconnected (one stream, still open).
+  expect(client.messages.some((m) => m.event === 'reconnect')).toBe(false);
 
   const exit = await worker.stop('SIGTERM');
   expect(exit.code).toBe(0);
