@@ -4,7 +4,7 @@ import { INSTALL_HINT, dockerAnswers, startRedisServer } from './redis.ts';
 // Global setup: one real Redis for the whole run, handed to tests as inject('redisUrl').
 // REDIS_URL if set; else Testcontainers (redis:7-alpine) when a Docker engine answers within a second; else a
 // redis-server process on a free loopback port; else the run fails saying what to install.
-// Tests isolate with their own REDIS_PREFIX (uniquePrefix() in test/setup/processes.ts), so one server serves every file.
+// Tests isolate with their own REDIS_PREFIX (uniquePrefix() in scripts/processes.ts), so one server serves every file.
 
 declare module 'vitest' {
   export interface ProvidedContext {
