@@ -1,0 +1,54 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+// CPU time and memory of a set of server processes, from /proc (Linux): what the servers themselves spent, whatever
+// the load client did on the same cores.
+
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+export interface ProcSample {
+  /** user + system CPU time so far, ms */
+  cpuMs: number;
+  rssBytes: number;
+}
+
+export function sampleProcess(pid: number): ProcSample | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces; the fields after its closing parenthesis are fixed.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const rssKb = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+    return { cpuMs: (ticks * 1000) / CLK_TCK, rssBytes: rssKb * 1024 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** `pid` and its direct children (nginx: the master and its workers). */
+export function withChildren(pid: number): number[] {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    return [pid, ...(children ? children.split(/\s+/).map(Number) : [])];
+  } catch {
+    return [pid];
+  }
+}
+
+export function sampleAll(pids: readonly number[]): ProcSample {
+  const total = { cpuMs: 0, rssBytes: 0 };
+  for (const pid of pids) {
+    const s = sampleProcess(pid);
+    if (!s) continue;
+    total.cpuMs += s.cpuMs;
+    total.rssBytes += s.rssBytes;
+  }
+  return total;
+}
