@@ -87,6 +87,7 @@ export function createSkyTick(options: Omit<SkyPublisherOptions, 'tickMs'>): (ti
     const slices = spreadMs > 0 && n > 1 ? Math.min(n, Math.max(1, Math.floor(spreadMs / MIN_SLICE_GAP_MS))) : 1;
     let count = 0;
     let lateMs = 0;
+    let lastError: Error | undefined;
     for (let k = 0; k < slices; k++) {
       // Slots are fixed relative to the tick instant, so a slow compute shortens the spread instead of stretching it.
       const due = tickMs + Math.round((k * spreadMs) / slices);
@@ -106,9 +107,12 @@ export function createSkyTick(options: Omit<SkyPublisherOptions, 'tickMs'>): (ti
           log.warn({ failed: result.failed.length, first: result.failed[0] }, 'broker refused some snapshots');
         }
       } catch (err) {
-        return skip((err as Error).message);
+        // One slice failing (say, every location in it lives on a cluster shard that is down) must not cost the
+        // rest of the tick: the other slices still go out. Only a tick where nothing went out counts as skipped.
+        lastError = err as Error;
       }
     }
+    if (count === 0 && lastError) return skip(lastError.message);
     if (outage) {
       log.info({ downMs: Date.now() - outage.since, skippedTicks: outage.skipped }, 'publishing resumed');
       outage = undefined;
