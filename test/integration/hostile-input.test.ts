@@ -119,7 +119,9 @@ describe('hostile input against a real process', () => {
       new Promise((resolve, reject) => {
         const headers: Record<string, string> = { Accept: 'text/event-stream', ...(xff ? { 'X-Forwarded-For': xff } : {}) };
         const req = request(`${base}/stream/london`, { headers, agent: false }, (res) => {
-          const close = (): void => req.destroy();
+          const close = (): void => {
+            req.destroy();
+          };
           if (res.statusCode === 200) {
             open.push({ close });
             res.resume();
