@@ -68,7 +68,7 @@ const nodeAddress = (i: number): string => new URL(stack.apiUrls[i]!).host;
 beforeAll(async () => {
   stack = await startStack({
     streamsPerClient: STREAMS_PER_CLIENT,
-    env: { TICK_MS: String(TICK_MS), HISTORY_SECONDS: '60', LOG_LEVEL: 'warn', WORKER_LOCATIONS: 'london,paris,tokyo' },
+    env: { TICK_MS: String(TICK_MS), HISTORY_SECONDS: '60', LOG_LEVEL: 'warn', WORKER_LOCATIONS: 'london,paris,tokyo', STATUS_INTERVAL_MS: '500' },
   });
 }, 90_000);
 
@@ -137,6 +137,51 @@ describe('the stack through nginx', () => {
       };
       const first = await liveTime('');
       await liveTime(first);
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('runs the status page through nginx under the CSP: both nodes, subscribers across nodes, worker health, live', async () => {
+    const cs = Array.from({ length: 4 }, () => client('/stream/paris'));
+    await Promise.all(cs.map((c, i) => c.waitFor(`client ${i} first event`, (ev) => ev.length >= 1, 10_000)));
+    const json = await get('/status');
+    expect(json.status).toBe(200);
+    expect(json.headers['content-type']).toMatch(/^application\/json/);
+    // /metrics stays per node, never through the proxy.
+    expect((await get('/metrics')).status).toBe(404);
+
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      const problems: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+      });
+      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+      await page.exposeFunction('reportViolation', (v: string) => problems.push(`csp: ${v}`));
+      await page.addInitScript(() => {
+        document.addEventListener('securitypolicyviolation', (e) => {
+          (window as unknown as { reportViolation(v: string): void }).reportViolation(`${e.violatedDirective} ${e.blockedURI} ${e.sample}`);
+        });
+      });
+      const res = await page.goto(`${stack.url}/status.html`);
+      expect(res?.status()).toBe(200);
+      expect(res?.headers()['content-security-policy']).toContain("script-src 'self'");
+      // Live over /status/stream through nginx, with paris watched by 4 clients spread over both nodes.
+      await page.waitForFunction(() => document.getElementById('conn')?.dataset.state === 'live', undefined, { timeout: 10_000 });
+      await page.waitForFunction(
+        () => {
+          const row = document.querySelector('#locations tr[data-location="paris"]');
+          return !!row && row.children[1]?.textContent === '4' && document.querySelectorAll('#nodes tr').length === 2;
+        },
+        undefined,
+        { timeout: 10_000 },
+      );
+      await page.waitForFunction(() => document.querySelector('#workers .ok')?.textContent === 'healthy', undefined, { timeout: 10_000 });
+      const perNode = (await page.locator('#locations tr[data-location="paris"] td').nth(2).textContent()) ?? '';
+      expect(perNode.split(',')).toHaveLength(2);
       expect(problems).toEqual([]);
     } finally {
       await browser.close();
