@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../../../src/log.ts';
+import { publishedAtOf } from '../../../src/metrics.ts';
+import { StatusChannel } from '../../../src/presence/status.ts';
+import { createMemoryPresence, type NodeReport } from '../../../src/presence/store.ts';
+
+// The status channel's aggregation over several nodes' reports in one store: subscribers summed per location across
+// nodes, join/leave differences as activity, expired reports dropped, history bounded, frames pushed to clients.
+
+const report = (id: string, over: Partial<NodeReport> = {}): NodeReport => ({
+  kind: 'node',
+  id,
+  startedAt: 1,
+  updatedAt: Date.now(),
+  ready: true,
+  clients: 0,
+  statusClients: 0,
+  counts: {},
+  joins: {},
+  leaves: {},
+  dispatched: 0,
+  fannedOut: 0,
+  slowCloses: 0,
+  ...over,
+});
+
+describe('StatusChannel', () => {
+  it('sums subscribers per location across nodes and turns join/leave counters into activity', async () => {
+    const store = createMemoryPresence();
+    let own = report('a', { clients: 2, counts: { london: 2 }, joins: { london: 2 } });
+    const channel = new StatusChannel({ store, nodeId: 'a', intervalMs: 1000, history: 3, ownReport: () => own, log: silentLogger });
+    await store.put(report('b', { clients: 1, counts: { london: 1, paris: 0, 'no-such-place': 5 } }), 10_000);
+    const pushed: number[] = [];
+    channel.add({ push: (id) => pushed.push(id), close: () => {} });
+
+    const first = await channel.refresh();
+    expect(first.totals).toMatchObject({ nodes: 2, clients: 3, locations: 1 });
+    expect(first.locations).toEqual([{ id: 'london', name: 'London', subscribers: 3, byNode: { a: 2, b: 1 } }]);
+    expect(first.activity).toEqual([]);
+
+    await new Promise((r) => setTimeout(r, 5));
+    own = report('a', { clients: 1, counts: { london: 1 }, joins: { london: 5 }, leaves: { london: 4 }, dispatched: 10 });
+    const second = await channel.refresh();
+    expect(second.activity).toEqual([{ at: expect.any(Number), node: 'a', location: 'london', joins: 3, leaves: 4 }]);
+    expect(second.nodes.find((n) => n.id === 'a')!.messagesPerSecond).toBeGreaterThan(0);
+    expect(pushed).toEqual([first.id, second.id]);
+    expect(channel.backlog(first.id).map((f) => f.id)).toEqual([second.id]);
+
+    for (let i = 0; i < 5; i++) await channel.refresh();
+    expect(channel.backlog(0)).toHaveLength(3); // STATUS_HISTORY bounds the replay
+  });
+
+  it('drops a report past its expiry and one withdrawn on stop', async () => {
+    const store = createMemoryPresence();
+    await store.put(report('gone', { updatedAt: Date.now() - 10_000 }), 1000);
+    const channel = new StatusChannel({ store, nodeId: 'a', intervalMs: 1000, history: 5, ownReport: () => report('a'), log: silentLogger });
+    expect((await channel.refresh()).nodes.map((n) => n.id)).toEqual(['a']);
+    await channel.stop();
+    expect(await store.readAll()).toEqual([]);
+  });
+});
+
+describe('publishedAtOf', () => {
+  it('reads publishedAt from the end of a snapshot without parsing it', () => {
+    expect(publishedAtOf('{"location":{},"time":"x","bodies":[],"publishedAt":1795318455002}')).toBe(1795318455002);
+    expect(publishedAtOf('{"time":"x"}')).toBeUndefined();
+  });
+});
