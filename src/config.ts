@@ -60,6 +60,8 @@ const schema = z.object({
   STREAM_QUEUE_BYTES: positiveInt.min(1024).default(1024 * 1024),
   /** The status channel: how often each node shares its presence and the cluster status is pushed. */
   STATUS_INTERVAL_MS: positiveInt.min(200).default(2000),
+  /** `npm run worker` only: serve its Prometheus metrics (tick duration, skips, Redis) on this port; unset: none. */
+  METRICS_PORT: port.optional(),
   /** Status events kept for resuming status clients, and length of the join/leave activity feed. */
   STATUS_HISTORY: positiveInt.max(10_000).default(60),
 }).superRefine((c, ctx) => {

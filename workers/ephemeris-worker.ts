@@ -4,6 +4,8 @@ import { createLogger } from '../src/log.ts';
 import { hostname } from 'node:os';
 import { createPresenceStore } from '../src/presence/index.ts';
 import { startWorkerReporter } from '../src/presence/worker-report.ts';
+import { createWorkerMetrics } from '../src/worker/metrics-server.ts';
+import type { TickLoop } from '../src/worker/tick-loop.ts';
 import { selectLocations, startSkyPublisher } from '../src/worker/sky-publisher.ts';
 
 // `npm run worker`: computes the grid every TICK_MS and publishes it to Redis for any number of API nodes.
@@ -36,6 +38,8 @@ const reporter = startWorkerReporter({
   brokerReady: () => broker.ready(),
   log,
 });
+let started: TickLoop | undefined;
+const metrics = createWorkerMetrics({ node: `${hostname()}-${process.pid}`, broker, loop: () => started });
 const spreadMs = Math.round(config.PUBLISH_SPREAD * config.TICK_MS);
 const loop = startSkyPublisher({
   broker,
@@ -43,16 +47,33 @@ const loop = startSkyPublisher({
   tickMs: config.TICK_MS,
   spreadMs,
   log,
-  onTick: (ms) => reporter.ticked(ms),
+  onTick: (ms) => {
+    reporter.ticked(ms);
+    metrics.tick(ms);
+  },
 });
+started = loop;
 reporter.attach(loop);
+const metricsServer =
+  config.METRICS_PORT === undefined
+    ? undefined
+    : await metrics.listen(config.METRICS_PORT, config.HOST).then(
+        (s) => {
+          log.info({ port: s.port }, 'worker metrics listening');
+          return s;
+        },
+        (err: Error) => {
+          log.fatal({ err: err.message }, 'could not serve worker metrics');
+          process.exit(1);
+        },
+      );
 log.info({ locations: locations.length, tickMs: config.TICK_MS, spreadMs, prefix: config.REDIS_PREFIX }, 'worker started');
 
 onStopSignal((signal) => {
   log.info({ signal }, 'worker stopping after the current tick');
   void (async () => {
     await loop.stop();
-    await reporter.stop();
+    await Promise.all([reporter.stop(), metricsServer?.close()]);
     await Promise.all([broker.close(), presence.close()]);
     log.info(loop.stats(), 'worker stopped');
     process.exit(0);

@@ -25,7 +25,11 @@ beforeAll(async () => {
     HEARTBEAT_MS: '1000',
     LOG_LEVEL: 'debug',
   };
-  [worker, a, b] = await startTogether<[ProjectProcess, ApiNode, ApiNode]>(startWorker(env), startApiNode(env), startApiNode(env));
+  [worker, a, b] = await startTogether<[ProjectProcess, ApiNode, ApiNode]>(
+    startWorker({ ...env, METRICS_PORT: '0', HOST: '127.0.0.1' }),
+    startApiNode(env),
+    startApiNode(env),
+  );
 }, 60_000);
 afterAll(async () => {
   for (const s of streams) s.close();
@@ -111,6 +115,15 @@ describe('status, metrics and drain across processes', () => {
     for (const name of ['orrery_frames_conflated_total', 'orrery_frames_dropped_total', 'orrery_slow_client_closes_total', 'orrery_worker_tick_seconds', 'process_resident_memory_bytes']) {
       expect(text).toContain(`# TYPE ${name}`);
     }
+  });
+
+  it('the worker serves its own metrics on METRICS_PORT: tick duration, skips, Redis', async () => {
+    const line = await worker.waitForLog((l) => l.msg === 'worker metrics listening', 5000);
+    const text = await (await fetch(`http://127.0.0.1:${line.port as number}/metrics`)).text();
+    expect(Number(/^orrery_worker_tick_seconds_count\{[^}]*\} (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
+    expect(text).toMatch(/^orrery_worker_ticks_skipped_total\{[^}]*\} \d+$/m);
+    expect(text).toMatch(/^orrery_broker_ready\{[^}]*\} 1$/m);
+    expect((await fetch(`http://127.0.0.1:${line.port as number}/other`)).status).toBe(404);
   });
 
   it('SIGTERM drains an API node: streams get event: reconnect, it exits within seconds and leaves the status', async () => {

@@ -1,0 +1,80 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Broker } from '../broker/broker.ts';
+import type { TickLoop } from './tick-loop.ts';
+
+// The worker has no API: with METRICS_PORT set it answers GET /metrics (Prometheus text) on a port of its own, with
+// its tick duration histogram, tick counters and Redis state. Anything else is a 404 JSON.
+
+export interface WorkerMetrics {
+  tick(ms: number): void;
+  listen(port: number, host: string): Promise<{ port: number; close(): Promise<void> }>;
+}
+
+export function createWorkerMetrics(options: { node: string; broker: Broker; loop: () => TickLoop | undefined }): WorkerMetrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ node: options.node });
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  const tick = new Histogram({
+    name: 'orrery_worker_tick_seconds',
+    help: 'Duration of one worker tick (compute + publish)',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers,
+  });
+  for (const [name, key, help] of [
+    ['orrery_worker_ticks_skipped_total', 'skipped', 'Tick slots passed over (previous tick still running, or a stall)'],
+    ['orrery_worker_ticks_failed_total', 'failed', 'Ticks that threw'],
+  ] as const) {
+    new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        this.reset();
+        this.inc(options.loop()?.stats()[key] ?? 0);
+      },
+    });
+  }
+  new Counter({
+    name: 'orrery_redis_reconnects_total',
+    help: 'Broker connections to Redis restored after a loss',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(options.broker.stats().reconnects ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'orrery_broker_ready',
+    help: '1 when the broker is connected',
+    registers,
+    collect() {
+      this.set(options.broker.ready() ? 1 : 0);
+    },
+  });
+  return {
+    tick: (ms) => tick.observe(ms / 1000),
+    listen: (port, host) =>
+      new Promise((resolve, reject) => {
+        const server: Server = createServer((req, res) => {
+          if (req.method === 'GET' && req.url?.split('?')[0] === '/metrics') {
+            registry.metrics().then(
+              (body) => res.writeHead(200, { 'Content-Type': registry.contentType }).end(body),
+              () => res.writeHead(500).end(),
+            );
+            return;
+          }
+          res.writeHead(404, { 'Content-Type': 'application/json' }).end('{"error":"not_found","message":"the worker serves only GET /metrics"}');
+        });
+        server.once('error', reject);
+        server.listen(port, host, () =>
+          resolve({
+            port: (server.address() as AddressInfo).port,
+            close: () => new Promise<void>((r) => server.close(() => r())),
+          }),
+        );
+      }),
+  };
+}
