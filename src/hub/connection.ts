@@ -1,9 +1,11 @@
 import { HEARTBEAT_FRAME } from './frame.ts';
+import { HeartbeatWheel, type Beating } from './heartbeat.ts';
 import type { SseSink } from './sink.ts';
 
 // One SSE client. Live messages never wait on the client: while its socket is full, only the newest message is kept
 // (older snapshots are worthless once a newer one exists) and sent when the socket drains. A client that stays full
 // for `stallMs`, or lets more than `maxBufferedBytes` pile up, is closed as `slow_client`.
+// Nothing here runs per message beyond the write itself: no timer is touched (the heartbeat wheel reads lastWrite).
 
 export type CloseReason =
   | 'client_gone'
@@ -24,12 +26,17 @@ export interface ConnectionOptions {
   stallMs: number;
   /** a client with more than this many bytes waiting (beyond its backlog) is closed */
   maxBufferedBytes: number;
+  /**
+   * The timer wheel shared by a node's connections (its interval is the heartbeat period). Absent: the connection
+   * gets a wheel of its own, exact to the millisecond.
+   */
+  heartbeats?: HeartbeatWheel;
 }
 
 /** Live messages that arrive while the backlog is read; a short window (one history read), bounded anyway. */
 const MAX_HELD = 256;
 
-export class SseConnection {
+export class SseConnection implements Beating {
   private lastId = -1;
   private priming = true;
   private held: FramedMessage[] = [];
@@ -38,7 +45,9 @@ export class SseConnection {
   private blocked = false;
   /** bytes of the backlog written at once by prime(); the buffer cap applies beyond them */
   private backlogBytes = 0;
-  private readonly heartbeat: NodeJS.Timeout;
+  private readonly heartbeats: HeartbeatWheel;
+  lastWrite = 0;
+  heartbeatSlot = -1;
   private stallTimer: NodeJS.Timeout | undefined;
   private closeListeners: ((reason: CloseReason) => void)[] = [];
   closed = false;
@@ -54,8 +63,8 @@ export class SseConnection {
   ) {
     sink.onDrain(() => this.onDrain());
     sink.onClose(() => this.close('client_gone'));
-    this.heartbeat = setTimeout(() => this.beat(), options.heartbeatMs);
-    this.heartbeat.unref();
+    this.heartbeats = options.heartbeats ?? new HeartbeatWheel(options.heartbeatMs, 1);
+    this.heartbeats.add(this);
   }
 
   /** Called with the reason once the connection is closed (immediately if it already is). */
@@ -91,6 +100,8 @@ export class SseConnection {
    */
   prime(backlog: readonly FramedMessage[]): void {
     if (this.closed || !this.priming) return;
+    // Backlog and held messages leave in one write where the sink can batch them.
+    this.sink.cork?.();
     for (const m of backlog) {
       if (m.id <= this.lastId) continue;
       this.backlogBytes += m.frame.length;
@@ -100,6 +111,7 @@ export class SseConnection {
     const held = this.held.sort((a, b) => a.id - b.id);
     this.held = [];
     for (const m of held) this.offer(m.id, m.frame);
+    this.sink.uncork?.();
   }
 
   private offer(id: number, frame: Buffer): void {
@@ -119,7 +131,7 @@ export class SseConnection {
   }
 
   private write(bytes: Buffer): void {
-    this.heartbeat.refresh();
+    this.lastWrite = Date.now();
     if (this.sink.write(bytes) || this.blocked) return;
     this.blocked = true;
     this.stallTimer = setTimeout(() => this.close('slow_client'), this.options.stallMs);
@@ -136,11 +148,11 @@ export class SseConnection {
     if (next && next.id > this.lastId) this.writeMessage(next.id, next.frame);
   }
 
-  private beat(): void {
+  /** From the wheel: nothing written for a whole heartbeat period. */
+  beat(): void {
     if (this.closed) return;
     // A blocked client has bytes on the way already; a comment would only add to the pile.
     if (!this.blocked) this.write(HEARTBEAT_FRAME);
-    this.heartbeat.refresh();
   }
 
   /**
@@ -151,7 +163,7 @@ export class SseConnection {
     if (this.closed) return;
     this.closed = true;
     this.closeReason = reason;
-    clearTimeout(this.heartbeat);
+    this.heartbeats.remove(this);
     clearTimeout(this.stallTimer);
     if (this.pending) this.dropped++;
     this.pending = undefined;

@@ -1,7 +1,10 @@
 import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 
-// Where a connection's bytes go. The Node sink writes straight to the http.ServerResponse (no web-stream layer in the
-// hot path); the web sink is a ReadableStream for runtimes and tests without a Node response (app.request()).
+// Where a connection's bytes go. The socket sink (a stream served straight on its socket, see http/stream-front.ts)
+// and the Node sink (a stream on an http.ServerResponse) both hand each frame to the socket as it is: one write, no
+// per-client encoding, no deferred uncork. The web sink is a ReadableStream for runtimes and tests without a Node
+// response (app.request()).
 
 export interface SseSink {
   /** Queues bytes; false when the sink's buffer is full and the caller should wait for drain. */
@@ -15,6 +18,9 @@ export interface SseSink {
   onDrain(listener: () => void): void;
   /** The peer went away, or end/destroy completed. Called at most once. */
   onClose(listener: () => void): void;
+  /** Optional batching: writes between cork() and uncork() leave in one go. */
+  cork?(): void;
+  uncork?(): void;
 }
 
 export const SSE_HEADERS: Readonly<Record<string, string>> = {
@@ -24,27 +30,115 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = {
   'X-Accel-Buffering': 'no',
 };
 
+/** The response head of a stream served on its own socket: the body ends when the connection does. */
+export const SSE_RESPONSE_HEAD: Buffer = Buffer.from(
+  `HTTP/1.1 200 OK\r\n${Object.entries(SSE_HEADERS)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('')}Connection: close\r\n\r\n`,
+  'latin1',
+);
+
+/** A stream owning its socket: the head, then frames as they are, until the socket closes. */
+export class SocketSink implements SseSink {
+  constructor(private readonly socket: Socket) {
+    // Small, latency-sensitive writes: never wait for Nagle.
+    socket.setNoDelay(true);
+    // A client that ends its side has gone (as Node's HTTP server treats it): close ours too.
+    socket.once('end', () => socket.destroy());
+    socket.write(SSE_RESPONSE_HEAD);
+  }
+  write(chunk: Buffer): boolean {
+    return this.socket.write(chunk);
+  }
+  get bufferedBytes(): number {
+    return this.socket.writableLength;
+  }
+  end(): void {
+    // The server allows half-open sockets; close ours once what is buffered has gone.
+    this.socket.end(() => this.socket.destroy());
+  }
+  destroy(): void {
+    this.socket.destroy();
+  }
+  onDrain(listener: () => void): void {
+    this.socket.on('drain', listener);
+  }
+  onClose(listener: () => void): void {
+    this.socket.once('close', listener);
+  }
+  cork(): void {
+    this.socket.cork();
+  }
+  uncork(): void {
+    this.socket.uncork();
+  }
+}
+
+const CRLF = Buffer.from('\r\n');
+let lastFrame: Buffer | undefined;
+let lastChunk: Buffer = CRLF;
+
+/**
+ * `frame` as one HTTP/1.1 chunk. The hub hands the same Buffer to every client in a row, so one cached entry means
+ * the chunk is built once per message, not once per client.
+ */
+export function chunkOf(frame: Buffer): Buffer {
+  if (frame !== lastFrame) {
+    lastChunk = Buffer.concat([Buffer.from(`${frame.length.toString(16)}\r\n`, 'latin1'), frame, CRLF]);
+    lastFrame = frame;
+  }
+  return lastChunk;
+}
+
+/**
+ * A stream on an http.ServerResponse (a keep-alive connection that served other requests first):
+ * headers through the response, then each frame written to the socket directly, chunk-encoded when the response is.
+ * ServerResponse.write would encode per client and defer an uncork to the next tick, per client, per message.
+ */
+class NodeResponseSink implements SseSink {
+  /** the socket when this response owns it (not queued behind a pipelined one) */
+  private readonly socket: Socket | undefined;
+  private readonly chunked: boolean;
+
+  constructor(private readonly res: ServerResponse) {
+    res.writeHead(200, SSE_HEADERS);
+    res.flushHeaders();
+    this.socket = res.socket ?? undefined;
+    this.chunked = res.chunkedEncoding;
+    // Small, latency-sensitive writes: never wait for Nagle.
+    this.socket?.setNoDelay(true);
+  }
+  write(chunk: Buffer): boolean {
+    const socket = this.socket;
+    if (!socket) return this.res.write(chunk);
+    if (chunk.length === 0) return !socket.writableNeedDrain;
+    return socket.write(this.chunked ? chunkOf(chunk) : chunk);
+  }
+  get bufferedBytes(): number {
+    return this.socket ? this.socket.writableLength : this.res.writableLength;
+  }
+  end(): void {
+    this.res.end();
+  }
+  destroy(): void {
+    this.res.destroy();
+  }
+  onDrain(listener: () => void): void {
+    (this.socket ?? this.res).on('drain', listener);
+  }
+  onClose(listener: () => void): void {
+    this.res.once('close', listener);
+  }
+  cork(): void {
+    this.socket?.cork();
+  }
+  uncork(): void {
+    this.socket?.uncork();
+  }
+}
+
 export function nodeSink(res: ServerResponse): SseSink {
-  res.writeHead(200, SSE_HEADERS);
-  res.flushHeaders();
-  // Small, latency-sensitive writes: never wait for Nagle.
-  res.socket?.setNoDelay(true);
-  return {
-    write: (chunk) => res.write(chunk),
-    get bufferedBytes() {
-      return res.writableLength;
-    },
-    end: () => res.end(),
-    destroy: () => {
-      res.destroy();
-    },
-    onDrain: (listener) => {
-      res.on('drain', listener);
-    },
-    onClose: (listener) => {
-      res.once('close', listener);
-    },
-  };
+  return new NodeResponseSink(res);
 }
 
 export interface WebSink extends SseSink {
