@@ -20,6 +20,7 @@ import type { PresenceStore } from './presence/store.ts';
 import { PresenceTracker } from './presence/tracker.ts';
 import { startWorkerReporter, type WorkerReporter } from './presence/worker-report.ts';
 import { installClientErrorHandler } from './http/client-error.ts';
+import { installStreamFront } from './http/stream-front.ts';
 import { LOCATIONS } from './sky/locations.ts';
 import { selectLocations, startSkyPublisher } from './worker/sky-publisher.ts';
 import type { TickLoop } from './worker/tick-loop.ts';
@@ -150,6 +151,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     s.once('error', reject);
   });
   installClientErrorHandler(server, config.MAX_HEADER_BYTES);
+  // Fresh /stream connections are served on their bare socket (no Node HTTP objects held per stream).
+  installStreamFront(server, {
+    fetch: app.fetch,
+    maxHeaderBytes: config.MAX_HEADER_BYTES,
+    onError: (err) => log.error({ err }, 'stream request failed'),
+  });
   const port = (server.address() as AddressInfo).port;
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;

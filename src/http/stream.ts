@@ -6,13 +6,15 @@ import type { Context } from 'hono';
 import { SseConnection, type CloseReason, type FramedMessage } from '../hub/connection.ts';
 import { frame } from '../hub/frame.ts';
 import type { Hub } from '../hub/hub.ts';
-import { SSE_HEADERS, nodeSink, webSink } from '../hub/sink.ts';
+import { HeartbeatWheel } from '../hub/heartbeat.ts';
+import { SSE_HEADERS, SocketSink, nodeSink, webSink, type SseSink } from '../hub/sink.ts';
 import type { Logger } from '../log.ts';
 import { findLocation, nearest } from '../sky/locations.ts';
 import { parseLat, parseLon, quote } from '../sky/observer.ts';
 import type { Location } from '../sky/types.ts';
 import { HttpError, invalidParameter } from './errors.ts';
 import { addRoute, errorResponses } from './openapi.ts';
+import { STREAM_SOCKET, type StreamFrontEnv } from './stream-front.ts';
 import { queryParser } from './validate.ts';
 
 // GET /stream/:location and GET /stream?lat=&lon=: the live sky of one grid location as Server-Sent Events.
@@ -111,6 +113,8 @@ export function mountStream(app: OpenAPIHono, deps: StreamDeps): void {
     heartbeatMs: deps.heartbeatMs,
     stallMs: deps.stallMs ?? 30_000,
     maxBufferedBytes: deps.maxBufferedBytes ?? 1024 * 1024,
+    // One timer for every stream of this node, not one per client reset by every message.
+    heartbeats: new HeartbeatWheel(deps.heartbeatMs),
   };
 
   /** Header first: an EventSource reconnecting to a URL that carries ?lastEventId= sends the newer id in the header. */
@@ -128,14 +132,18 @@ export function mountStream(app: OpenAPIHono, deps: StreamDeps): void {
     const admitted = deps.admit?.(c);
     if (admitted instanceof Response) return admitted;
 
+    // A fresh connection arrives with its bare socket (stream-front.ts); one that served other requests first, with
+    // its ServerResponse; app.request() in tests, with neither (a web stream body).
+    const socket = deps.transport === 'web' ? undefined : (c.env as Partial<StreamFrontEnv> | undefined)?.[STREAM_SOCKET];
     const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing;
-    const onNode = outgoing instanceof ServerResponse && deps.transport !== 'web';
-    const web = onNode ? undefined : webSink();
-    const conn = new SseConnection(onNode ? nodeSink(outgoing) : web!, connectionOptions);
+    const onNode = !socket && outgoing instanceof ServerResponse && deps.transport !== 'web';
+    const web = socket || onNode ? undefined : webSink();
+    const sink: SseSink = socket ? new SocketSink(socket) : onNode ? nodeSink(outgoing) : web!;
+    const conn = new SseConnection(sink, connectionOptions);
     if (admitted) conn.onClose(admitted);
     conn.writeControl(RETRY_FRAME);
     void attach(conn, location.id, lastEventId);
-    return onNode ? RESPONSE_ALREADY_SENT : new Response(web!.stream, { status: 200, headers: SSE_HEADERS });
+    return web ? new Response(web.stream, { status: 200, headers: SSE_HEADERS }) : RESPONSE_ALREADY_SENT;
   };
 
   const attach = async (conn: SseConnection, channel: string, lastEventId: number | undefined): Promise<void> => {
