@@ -253,7 +253,7 @@ async function orreryTarget(pattern: string, profileDir: string | undefined): Pr
       startApiNode({
         ...common,
         LOG_LEVEL: 'info',
-        ...(profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {}),
+        ...(profileDir ? { NODE_OPTIONS: `--import=${fileURLToPath(new URL('./fanout/cpu-profile.mjs', import.meta.url))}`, FANOUT_PROFILE_DIR: profileDir } : {}),
       }),
     ),
   );
