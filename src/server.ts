@@ -178,6 +178,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       broker,
       locations,
       tickMs: config.TICK_MS,
+      spreadMs: Math.round(config.PUBLISH_SPREAD * config.TICK_MS),
       log,
       onTick: (ms) => {
         metrics.tick(ms);
