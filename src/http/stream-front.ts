@@ -29,6 +29,7 @@ export interface StreamFrontOptions {
 }
 
 const HEAD_END = Buffer.from('\r\n\r\n');
+const ignoreError = (): void => {};
 const CANDIDATES = ['GET /stream', 'HEAD /stream'].map((s) => Buffer.from(s, 'latin1'));
 
 type Verdict = 'stream' | 'http' | 'more';
@@ -98,6 +99,7 @@ export function installStreamFront(server: Server, options: StreamFrontOptions):
 
   const toHttp = (socket: Socket, bytes: Buffer | undefined): void => {
     socket.pause();
+    socket.off('error', ignoreError); // Node's server has its own
     if (bytes) socket.unshift(bytes);
     for (const l of httpListeners) l.call(server, socket);
     // Resumed before the event loop polls again, so the bytes handed back reach Node's parser before any new ones.
@@ -131,12 +133,11 @@ export function installStreamFront(server: Server, options: StreamFrontOptions):
 
   server.on('connection', (socket: Socket) => {
     let bytes: Buffer | undefined;
-    const timer = setTimeout(() => socket.destroy(), headersTimeoutMs);
+    let timer: NodeJS.Timeout | undefined = setTimeout(() => socket.destroy(), headersTimeoutMs);
     timer.unref();
-    // Until Node's own handlers (or a stream) take over, a reset must not become an uncaught 'error'.
-    const onError = (): void => {
-      clearTimeout(timer);
-    };
+    // Until Node's own handlers (or a stream) take over, a reset must not become an uncaught 'error'. A shared
+    // function: nothing of this closure stays attached to a long-lived stream's socket.
+    socket.on('error', ignoreError);
     const onData = (chunk: Buffer): void => {
       bytes = bytes ? Buffer.concat([bytes, chunk]) : chunk;
       const verdict = classify(bytes);
@@ -147,15 +148,17 @@ export function installStreamFront(server: Server, options: StreamFrontOptions):
         return;
       }
       if (verdict === 'more') return;
+      const head = bytes;
       done();
-      if (verdict === 'http') toHttp(socket, bytes);
-      else void serveStream(socket, bytes);
+      if (verdict === 'http') toHttp(socket, head);
+      else void serveStream(socket, head);
     };
     const done = (): void => {
       clearTimeout(timer);
+      timer = undefined;
+      bytes = undefined;
       socket.off('data', onData);
     };
-    socket.on('error', onError);
     socket.on('data', onData);
   });
 }
