@@ -11,7 +11,7 @@ import { Histogram } from './fanout/histogram.ts';
 import type { LoadResult, Plan } from './fanout/load-client.ts';
 import { startNchan } from './fanout/nchan.ts';
 import type { PublisherStart } from './fanout/nchan-publisher.ts';
-import { sampleAll, withChildren, type ProcSample } from './fanout/procstat.ts';
+import { pssAll, sampleAll, withChildren, type ProcSample } from './fanout/procstat.ts';
 
 // bench:fanout — many SSE clients on one machine, Orrery and nchan side by side under the same load.
 //
@@ -213,6 +213,9 @@ interface RunResult {
   deliveredPerS: number;
   expected: number;
   received: number;
+  /** ticks the publisher got out per channel in the window (mean), of windowTicks */
+  publishedTicks: number;
+  windowTicks: number;
   lost: number;
   duplicates: number;
   latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number };
@@ -222,6 +225,9 @@ interface RunResult {
   serverRssMB: number;
   rssPerConnKB: number;
   rssPerConnTotalKB: number;
+  serverPssMB: number;
+  serverPssIdleMB: number;
+  pssPerConnKB: number;
   otherCpuCores: number;
   loadCpuCores: number;
   serverProcesses: number;
@@ -359,6 +365,7 @@ async function firstNchanMessageBytes(port: number, channel: string, timeoutMs: 
 async function run(target: Target, pattern: string): Promise<RunResult> {
   await sleep(1500);
   const idle = sampleAll(target.serverPids());
+  const idlePss = pssAll(target.serverPids());
   // Connections: server = g mod nodes, channel = (g div nodes) mod channels, source address by blocks.
   const loads = Array.from({ length: LOAD_PROCS }, (_, i) => forkHelper('./fanout/load-client.ts', `load client ${i + 1}`));
   const per = Math.ceil(CLIENTS / LOAD_PROCS);
@@ -401,6 +408,7 @@ async function run(target: Target, pattern: string): Promise<RunResult> {
     rssMax = Math.max(rssMax, sampleAll(target.serverPids()).rssBytes);
   }
   const s1: ProcSample = sampleAll(target.serverPids());
+  const pss1 = pssAll(target.serverPids());
   const o1 = sampleAll(target.otherPids());
   const l1 = sampleAll(loadPids);
   // The window's last tick, spread, is published up to a tick later; give it time to arrive.
@@ -443,6 +451,8 @@ async function run(target: Target, pattern: string): Promise<RunResult> {
     windowS,
     expected,
     received: got,
+    publishedTicks: Math.round((published.reduce((a, b) => a + b, 0) / CHANNELS) * 10) / 10,
+    windowTicks: Math.round((w1 - w0) / TICK_MS),
     expectedPerS: Math.round(expected / windowS),
     deliveredPerS: Math.round(got / windowS),
     lost: Math.max(0, expected - got),
@@ -461,6 +471,9 @@ async function run(target: Target, pattern: string): Promise<RunResult> {
     serverRssMB: mb(Math.max(rssMax, s1.rssBytes)),
     rssPerConnKB: Math.round((rssPerConn / 1024) * 10) / 10,
     rssPerConnTotalKB: Math.round((s1.rssBytes / Math.max(1, ok) / 1024) * 10) / 10,
+    serverPssMB: mb(pss1),
+    serverPssIdleMB: mb(idlePss),
+    pssPerConnKB: Math.round(((pss1 - idlePss) / Math.max(1, ok) / 1024) * 10) / 10,
     otherCpuCores: Math.round(((o1.cpuMs - o0.cpuMs) / 1000 / windowS) * 100) / 100,
     loadCpuCores: Math.round(((l1.cpuMs - l0.cpuMs) / 1000 / windowS) * 100) / 100,
     serverProcesses: target.serverPids().length,
@@ -489,6 +502,7 @@ function table(pattern: string, rows: RunResult[]): string {
     line('clients connected', (r) => `${r.connected} / ${r.clients}`, false),
     line('server processes', (r) => r.serverProcesses, false),
     line('message data bytes', (r) => r.messageBytes, false),
+    line('ticks published per channel (window)', (r) => `${r.publishedTicks} (${r.windowTicks})`, false),
     line('delivered msgs/s (expected)', (r) => `${r.deliveredPerS} (${r.expectedPerS})`, false),
     line('lost (of expected)', (r) => `${r.lost} (${r.expected})`, false),
     line('latency p50 ms', (r) => r.latencyMs.p50),
@@ -498,6 +512,8 @@ function table(pattern: string, rows: RunResult[]): string {
     line('server RSS MB (idle before)', (r) => `${r.serverRssMB} (${r.serverRssIdleMB})`, false),
     line('RSS per connection KB (Δ over idle)', (r) => r.rssPerConnKB),
     line('RSS per connection KB (total / clients)', (r) => r.rssPerConnTotalKB),
+    line('server PSS MB (idle before)', (r) => `${r.serverPssMB} (${r.serverPssIdleMB})`, false),
+    line('PSS per connection KB (Δ over idle)', (r) => r.pssPerConnKB),
     line('publisher+broker CPU (cores)', (r) => r.otherCpuCores, false),
     line('load client CPU (cores)', (r) => r.loadCpuCores, false),
   ].join('\n');

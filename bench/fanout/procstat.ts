@@ -52,3 +52,20 @@ export function sampleAll(pids: readonly number[]): ProcSample {
   }
   return total;
 }
+
+/**
+ * Proportional set size summed over `pids`: shared pages (the node binary, nginx's shared memory) counted once
+ * overall instead of once per process as RSS does.
+ */
+export function pssAll(pids: readonly number[]): number {
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+      total += Number(/^Pss:\s+(\d+)/m.exec(text)?.[1] ?? 0) * 1024;
+    } catch {
+      // gone, or no smaps_rollup on this kernel
+    }
+  }
+  return total;
+}
