@@ -11,7 +11,7 @@ import { Histogram } from './fanout/histogram.ts';
 import type { LoadResult, Plan } from './fanout/load-client.ts';
 import { startNchan } from './fanout/nchan.ts';
 import type { PublisherStart } from './fanout/nchan-publisher.ts';
-import { pssAll, sampleAll, withChildren, type ProcSample } from './fanout/procstat.ts';
+import { fdCounts, pssAll, sampleAll, withChildren, type ProcSample } from './fanout/procstat.ts';
 
 // bench:fanout — many SSE clients on one machine, Orrery and nchan side by side under the same load.
 //
@@ -231,6 +231,8 @@ interface RunResult {
   otherCpuCores: number;
   loadCpuCores: number;
   serverProcesses: number;
+  /** open descriptors per server process at the end of the window */
+  serverFds: number[];
 }
 
 const mb = (b: number): number => Math.round((b / 1048576) * 10) / 10;
@@ -409,6 +411,7 @@ async function run(target: Target, pattern: string): Promise<RunResult> {
   }
   const s1: ProcSample = sampleAll(target.serverPids());
   const pss1 = pssAll(target.serverPids());
+  const fds = fdCounts(target.serverPids());
   const o1 = sampleAll(target.otherPids());
   const l1 = sampleAll(loadPids);
   // The window's last tick, spread, is published up to a tick later; give it time to arrive.
@@ -477,6 +480,7 @@ async function run(target: Target, pattern: string): Promise<RunResult> {
     otherCpuCores: Math.round(((o1.cpuMs - o0.cpuMs) / 1000 / windowS) * 100) / 100,
     loadCpuCores: Math.round(((l1.cpuMs - l0.cpuMs) / 1000 / windowS) * 100) / 100,
     serverProcesses: target.serverPids().length,
+    serverFds: fds,
   };
 }
 
@@ -500,7 +504,7 @@ function table(pattern: string, rows: RunResult[]): string {
     head,
     sep,
     line('clients connected', (r) => `${r.connected} / ${r.clients}`, false),
-    line('server processes', (r) => r.serverProcesses, false),
+    line('server processes (open fds each)', (r) => `${r.serverProcesses} (${r.serverFds.join(', ')})`, false),
     line('message data bytes', (r) => r.messageBytes, false),
     line('ticks published per channel (window)', (r) => `${r.publishedTicks} (${r.windowTicks})`, false),
     line('delivered msgs/s (expected)', (r) => `${r.deliveredPerS} (${r.expectedPerS})`, false),

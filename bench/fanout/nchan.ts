@@ -47,7 +47,8 @@ http {
     nchan_shared_memory_size 256m;
 
     server {
-        listen 127.0.0.1:${o.port} backlog=4096;
+        # reuseport: the kernel spreads connections evenly over the workers.
+        listen 127.0.0.1:${o.port} backlog=4096 reuseport;
 
         location ~ ^/pub/([A-Za-z0-9_-]+)$ {
             nchan_publisher;

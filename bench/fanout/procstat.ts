@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 // CPU time and memory of a set of server processes, from /proc (Linux): what the servers themselves spent, whatever
 // the load client did on the same cores.
@@ -68,4 +68,15 @@ export function pssAll(pids: readonly number[]): number {
     }
   }
   return total;
+}
+
+/** Open descriptors of each pid (how evenly the connections landed). */
+export function fdCounts(pids: readonly number[]): number[] {
+  return pids.map((pid) => {
+    try {
+      return readdirSync(`/proc/${pid}/fd`).length;
+    } catch {
+      return 0;
+    }
+  });
 }
