@@ -115,29 +115,7 @@ export function createMetrics(options: { node: string; defaults?: boolean }): Me
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers,
   });
-  const tick = new Histogram({
-    name: 'orrery_worker_tick_seconds',
-    help: 'Duration of one worker tick (compute + publish), in the process that runs the tick loop',
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers,
-  });
-  new Counter({
-    name: 'orrery_redis_reconnects_total',
-    help: 'Broker connections to Redis restored after a loss',
-    registers,
-    collect() {
-      this.reset();
-      this.inc(watched?.stats().reconnects ?? 0);
-    },
-  });
-  new Gauge({
-    name: 'orrery_broker_ready',
-    help: '1 when the broker is connected',
-    registers,
-    collect() {
-      this.set(watched?.ready() ? 1 : 0);
-    },
-  });
+  const tick = registerTickAndBrokerMetrics(registers, () => watched);
 
   return {
     registry,
@@ -148,9 +126,7 @@ export function createMetrics(options: { node: string; defaults?: boolean }): Me
     refused(reason) {
       refusals.inc({ reason });
     },
-    tick(ms) {
-      tick.observe(ms / 1000);
-    },
+    tick,
     watchHub(h, b) {
       hub = h;
       watched = b;
@@ -174,4 +150,35 @@ export function createMetrics(options: { node: string; defaults?: boolean }): Me
       });
     },
   };
+}
+
+/**
+ * The series every process with a tick loop or a broker exposes, API node and worker alike: tick duration, Redis
+ * reconnects and broker readiness. Returns the function that records one tick's duration.
+ */
+export function registerTickAndBrokerMetrics(registers: Registry[], broker: () => Broker | undefined): (ms: number) => void {
+  const tick = new Histogram({
+    name: 'orrery_worker_tick_seconds',
+    help: 'Duration of one worker tick (compute + publish), in the process that runs the tick loop',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers,
+  });
+  new Counter({
+    name: 'orrery_redis_reconnects_total',
+    help: 'Broker connections to Redis restored after a loss',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(broker()?.stats().reconnects ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'orrery_broker_ready',
+    help: '1 when the broker is connected',
+    registers,
+    collect() {
+      this.set(broker()?.ready() ? 1 : 0);
+    },
+  });
+  return (ms) => tick.observe(ms / 1000);
 }

@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Broker } from '../broker/broker.ts';
+import { registerTickAndBrokerMetrics } from '../metrics.ts';
 import type { TickLoop } from './tick-loop.ts';
 
 // The worker has no API: with METRICS_PORT set it answers GET /metrics (Prometheus text) on a port of its own, with
@@ -17,12 +18,7 @@ export function createWorkerMetrics(options: { node: string; broker: Broker; loo
   registry.setDefaultLabels({ node: options.node });
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  const tick = new Histogram({
-    name: 'orrery_worker_tick_seconds',
-    help: 'Duration of one worker tick (compute + publish)',
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers,
-  });
+  const tick = registerTickAndBrokerMetrics(registers, () => options.broker);
   for (const [name, key, help] of [
     ['orrery_worker_ticks_skipped_total', 'skipped', 'Tick slots passed over (previous tick still running, or a stall)'],
     ['orrery_worker_ticks_failed_total', 'failed', 'Ticks that threw'],
@@ -37,25 +33,8 @@ export function createWorkerMetrics(options: { node: string; broker: Broker; loo
       },
     });
   }
-  new Counter({
-    name: 'orrery_redis_reconnects_total',
-    help: 'Broker connections to Redis restored after a loss',
-    registers,
-    collect() {
-      this.reset();
-      this.inc(options.broker.stats().reconnects ?? 0);
-    },
-  });
-  new Gauge({
-    name: 'orrery_broker_ready',
-    help: '1 when the broker is connected',
-    registers,
-    collect() {
-      this.set(options.broker.ready() ? 1 : 0);
-    },
-  });
   return {
-    tick: (ms) => tick.observe(ms / 1000),
+    tick,
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         const server: Server = createServer((req, res) => {
