@@ -38,7 +38,7 @@ const schema = z.object({
    * Fraction of TICK_MS over which the worker spreads a tick's publishes, evenly by location (0: every location at the
    * tick instant). Spread, each API node fans out a steady trickle instead of the whole grid at once; ids stay the tick.
    */
-  PUBLISH_SPREAD: z.coerce.number().min(0).max(0.9).default(0.8),
+  PUBLISH_SPREAD: z.coerce.number().min(0).max(0.9).default(0.9),
   /** How long the history of each location is kept for resuming clients. */
   HISTORY_SECONDS: positiveInt.default(300),
   HEARTBEAT_MS: positiveInt.default(15_000),
