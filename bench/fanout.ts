@@ -17,7 +17,7 @@ import { fdCounts, pssAll, sampleAll, withChildren, type ProcSample } from './fa
 //
 //   npm run bench:fanout -- [--clients 50000] [--channels 100] [--tick 1000] [--pattern spread,burst]
 //                           [--targets orrery,nchan] [--bytes snapshot|N] [--duration 20] [--api-nodes 3]
-//                           [--spread 0.8] [--profile] [--json file]
+//                           [--spread 0.9] [--profile] [--json file]
 //
 // Orrery: redis-server, the real worker (WORKER_LOCATIONS = the first --channels grid locations, one snapshot per
 // location per --tick, PUBLISH_SPREAD = --spread for the `spread` pattern, 0 for `burst`) and --api-nodes API
@@ -44,7 +44,7 @@ const { values: args } = parseArgs({
     'nchan-workers': { type: 'string', default: '3' },
     'load-procs': { type: 'string', default: '' },
     'per-address': { type: 'string', default: '5000' },
-    spread: { type: 'string', default: '0.8' },
+    spread: { type: 'string', default: '0.9' },
     profile: { type: 'boolean', default: false },
     json: { type: 'string' },
     help: { type: 'boolean', default: false },
@@ -56,7 +56,7 @@ if (args.help) {
 }
 
 function usage(): string {
-  return 'npm run bench:fanout -- [--clients 50000] [--channels 100] [--tick 1000] [--pattern spread,burst] [--targets orrery,nchan] [--bytes snapshot|N] [--duration 20] [--api-nodes 3] [--nchan-workers 3] [--load-procs N] [--per-address 5000] [--spread 0.8] [--profile] [--json file]';
+  return 'npm run bench:fanout -- [--clients 50000] [--channels 100] [--tick 1000] [--pattern spread,burst] [--targets orrery,nchan] [--bytes snapshot|N] [--duration 20] [--api-nodes 3] [--nchan-workers 3] [--load-procs N] [--per-address 5000] [--spread 0.9] [--profile] [--json file]';
 }
 
 function intArg(name: string, value: string | undefined, min: number, max: number): number {
@@ -230,6 +230,8 @@ interface RunResult {
   pssPerConnKB: number;
   otherCpuCores: number;
   loadCpuCores: number;
+  /** socket reads per delivered message in the load client */
+  readsPerMessage: number;
   serverProcesses: number;
   /** open descriptors per server process at the end of the window */
   serverFds: number[];
@@ -330,6 +332,8 @@ async function nchanTarget(pattern: string): Promise<Target> {
     },
     async stop() {
       await publisher.stop();
+      const said = nchan.proc.tail().trim();
+      if (said) log(`nchan said:\n${said}`);
       await nchan.stop();
     },
   };
@@ -481,6 +485,7 @@ async function run(target: Target, pattern: string): Promise<RunResult> {
     loadCpuCores: Math.round(((l1.cpuMs - l0.cpuMs) / 1000 / windowS) * 100) / 100,
     serverProcesses: target.serverPids().length,
     serverFds: fds,
+    readsPerMessage: Math.round((results.reduce((a, r) => a + r.reads, 0) / Math.max(1, got)) * 100) / 100,
   };
 }
 
@@ -520,6 +525,7 @@ function table(pattern: string, rows: RunResult[]): string {
     line('PSS per connection KB (Δ over idle)', (r) => r.pssPerConnKB),
     line('publisher+broker CPU (cores)', (r) => r.otherCpuCores, false),
     line('load client CPU (cores)', (r) => r.loadCpuCores, false),
+    line('load client socket reads per message', (r) => r.readsPerMessage, false),
   ].join('\n');
 }
 

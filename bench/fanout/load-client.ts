@@ -41,6 +41,8 @@ export interface LoadResult {
   /** this process's CPU (user+system, ms) between window and report */
   cpuMs: number;
   rssBytes: number;
+  /** socket reads during the window (a server that splits a message into several writes costs more reads) */
+  reads: number;
 }
 
 interface Conn {
@@ -60,6 +62,7 @@ let received: number[] = [];
 let w0 = Number.POSITIVE_INFINITY;
 let w1 = Number.POSITIVE_INFINITY;
 let readAt = 0;
+let reads = 0;
 let duplicates = 0;
 let connected = 0;
 let failed = 0;
@@ -108,6 +111,7 @@ function open(host: string, port: number, path: string, channel: number, localAd
       buffer: READ_BUFFER,
       callback: (n: number, buf: Buffer): boolean => {
         readAt = Date.now();
+        if (readAt >= w0 && readAt < w1) reads++;
         const meter = conn.meter;
         meter.feed(buf, 0, n);
         if (!conn.established && meter.status !== 0) {
@@ -188,6 +192,7 @@ function report(): LoadResult {
     latency: histogram.toSparse(),
     cpuMs: (cpu.user + cpu.system) / 1000,
     rssBytes: process.memoryUsage.rss(),
+    reads,
   };
 }
 
