@@ -11,7 +11,7 @@ import { Histogram } from './fanout/histogram.ts';
 import type { LoadResult, Plan } from './fanout/load-client.ts';
 import { startNchan } from './fanout/nchan.ts';
 import type { PublisherStart } from './fanout/nchan-publisher.ts';
-import { fdCounts, pssAll, sampleAll, withChildren, type ProcSample } from './fanout/procstat.ts';
+import { fdCounts, machineBusyMs, pssAll, sampleAll, withChildren, type ProcSample } from './fanout/procstat.ts';
 
 // bench:fanout — many SSE clients on one machine, Orrery and nchan side by side under the same load.
 //
@@ -230,6 +230,8 @@ interface RunResult {
   pssPerConnKB: number;
   otherCpuCores: number;
   loadCpuCores: number;
+  /** CPU the rest of the machine used meanwhile (other jobs, kernel threads), cores */
+  restCpuCores: number;
   /** socket reads per delivered message in the load client */
   readsPerMessage: number;
   serverProcesses: number;
@@ -408,6 +410,7 @@ async function run(target: Target, pattern: string): Promise<RunResult> {
   const s0 = sampleAll(target.serverPids());
   const o0 = sampleAll(target.otherPids());
   const l0 = sampleAll(loadPids);
+  const m0 = machineBusyMs();
   let rssMax = s0.rssBytes;
   while (Date.now() < w1) {
     await sleep(Math.min(1000, w1 - Date.now()));
@@ -418,6 +421,7 @@ async function run(target: Target, pattern: string): Promise<RunResult> {
   const fds = fdCounts(target.serverPids());
   const o1 = sampleAll(target.otherPids());
   const l1 = sampleAll(loadPids);
+  const m1 = machineBusyMs();
   // The window's last tick, spread, is published up to a tick later; give it time to arrive.
   await sleep(TICK_MS + 2000);
   const results = (await Promise.all(loads.map((l) => (l.child.send({ type: 'report' }), l.next('result', 30_000))))) as unknown as LoadResult[];
@@ -483,6 +487,8 @@ async function run(target: Target, pattern: string): Promise<RunResult> {
     pssPerConnKB: Math.round(((pss1 - idlePss) / Math.max(1, ok) / 1024) * 10) / 10,
     otherCpuCores: Math.round(((o1.cpuMs - o0.cpuMs) / 1000 / windowS) * 100) / 100,
     loadCpuCores: Math.round(((l1.cpuMs - l0.cpuMs) / 1000 / windowS) * 100) / 100,
+    restCpuCores:
+      Math.round(((m1 - m0 - (s1.cpuMs - s0.cpuMs) - (o1.cpuMs - o0.cpuMs) - (l1.cpuMs - l0.cpuMs)) / 1000 / windowS) * 100) / 100,
     serverProcesses: target.serverPids().length,
     serverFds: fds,
     readsPerMessage: Math.round((results.reduce((a, r) => a + r.reads, 0) / Math.max(1, got)) * 100) / 100,
@@ -526,6 +532,7 @@ function table(pattern: string, rows: RunResult[]): string {
     line('publisher+broker CPU (cores)', (r) => r.otherCpuCores, false),
     line('load client CPU (cores)', (r) => r.loadCpuCores, false),
     line('load client socket reads per message', (r) => r.readsPerMessage, false),
+    line('rest of the machine CPU (cores)', (r) => r.restCpuCores, false),
   ].join('\n');
 }
 

@@ -80,3 +80,15 @@ export function fdCounts(pids: readonly number[]): number[] {
     }
   });
 }
+
+/** CPU time the whole machine spent busy so far (all cores, user+nice+system+irq+softirq+steal), ms. */
+export function machineBusyMs(): number {
+  try {
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal
+    const busy = cpu[0]! + cpu[1]! + cpu[2]! + cpu[5]! + cpu[6]! + cpu[7]!;
+    return (busy * 1000) / CLK_TCK;
+  } catch {
+    return 0;
+  }
+}
