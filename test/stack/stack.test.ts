@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { respCommand } from '../../scripts/resp.ts';
 import { startStack, type Stack } from '../../scripts/stack.ts';
 import { launchChromium } from '../browser/harness.ts';
+import type { Browser, Page } from 'playwright-core';
 import { openSse, servedBy, type SseClient, type SseEvent } from '../../scripts/sse-client.ts';
 
 // The production topology as processes (redis-server, worker, two API nodes, nginx with the repo's
@@ -108,19 +109,7 @@ describe('the stack through nginx', () => {
   it('runs the live page through nginx under its Content-Security-Policy', async () => {
     const browser = await launchChromium();
     try {
-      const page = await browser.newPage();
-      const problems: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-      });
-      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-      // CSP violations do not always reach the console; the DOM event always fires.
-      await page.exposeFunction('reportViolation', (v: string) => problems.push(`csp: ${v}`));
-      await page.addInitScript(() => {
-        document.addEventListener('securitypolicyviolation', (e) => {
-          (window as unknown as { reportViolation(v: string): void }).reportViolation(`${e.violatedDirective} ${e.blockedURI} ${e.sample}`);
-        });
-      });
+      const { page, problems } = await openWatchedPage(browser);
       const res = await page.goto(`${stack.url}/?location=london`);
       expect(res?.status()).toBe(200);
       // Two successive live snapshots in the table: the EventSource went through nginx and stays open.
@@ -154,18 +143,7 @@ describe('the stack through nginx', () => {
 
     const browser = await launchChromium();
     try {
-      const page = await browser.newPage();
-      const problems: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-      });
-      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-      await page.exposeFunction('reportViolation', (v: string) => problems.push(`csp: ${v}`));
-      await page.addInitScript(() => {
-        document.addEventListener('securitypolicyviolation', (e) => {
-          (window as unknown as { reportViolation(v: string): void }).reportViolation(`${e.violatedDirective} ${e.blockedURI} ${e.sample}`);
-        });
-      });
+      const { page, problems } = await openWatchedPage(browser);
       const res = await page.goto(`${stack.url}/status.html`);
       expect(res?.status()).toBe(200);
       expect(res?.headers()['content-security-policy']).toContain("script-src 'self'");
@@ -294,3 +272,21 @@ describe('the stack through nginx', () => {
     expect(landed, `no stream reached the restarted api${victim + 1}`).toBe(true);
   }, 60_000);
 });
+
+/** A new page that records console errors, page errors and CSP violations in `problems`. */
+async function openWatchedPage(browser: Browser): Promise<{ page: Page; problems: string[] }> {
+  const page = await browser.newPage();
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  // CSP violations do not always reach the console; the DOM event always fires.
+  await page.exposeFunction('reportViolation', (v: string) => problems.push(`csp: ${v}`));
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      (window as unknown as { reportViolation(v: string): void }).reportViolation(`${e.violatedDirective} ${e.blockedURI} ${e.sample}`);
+    });
+  });
+  return { page, problems };
+}
