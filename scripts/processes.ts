@@ -3,7 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BUILT_ENTRIES } from './build.ts';
 import { Waiters } from './waiters.ts';
 
 // Child processes of the stack, the tests and the benchmarks: spawned in their own process group (so Ctrl-C in a
@@ -234,14 +236,24 @@ export interface ProjectProcess {
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** `node --import tsx <entry>` from the repository root with `env` over the inherited environment minus CONFIG_KEYS. */
-export function spawnProject(entry: string, env: Record<string, string | undefined>): ProjectProcess {
+/**
+ * How a project process runs: `tsx` (`node --import tsx src/…ts`, what `npm start` does) or `dist` (the bundle of
+ * `npm run build`, what production runs; build it first), with extra `nodeArgs` (V8 flags) before the entry.
+ */
+export interface ProjectRuntime {
+  runtime?: 'tsx' | 'dist';
+  nodeArgs?: readonly string[];
+}
+
+/** `node --import tsx <entry>` (or its dist/ bundle) from the repository root with `env` over the inherited environment minus CONFIG_KEYS. */
+export function spawnProject(entry: string, env: Record<string, string | undefined>, run: ProjectRuntime = {}): ProjectProcess {
   const base: Record<string, string | undefined> = { ...process.env };
   for (const k of CONFIG_KEYS) delete base[k];
   const logs: LogLine[] = [];
   let text = '';
   const waiters = new Waiters();
-  const managed = spawnProcess(entry, process.execPath, ['--import', 'tsx', entry], {
+  const argv = run.runtime === 'dist' ? [...(run.nodeArgs ?? []), builtEntry(entry)] : ['--import', 'tsx', ...(run.nodeArgs ?? []), entry];
+  const managed = spawnProcess(entry, process.execPath, argv, {
     cwd: REPO_ROOT,
     env: { ...base, ...env },
     onLine(line, stream) {
@@ -293,6 +305,13 @@ export function spawnProject(entry: string, env: Record<string, string | undefin
   return proc;
 }
 
+function builtEntry(entry: string): string {
+  const built = (BUILT_ENTRIES as Record<string, string>)[entry];
+  if (!built) throw new Error(`${entry} has no bundle in dist/ (scripts/build.ts builds ${Object.keys(BUILT_ENTRIES).join(', ')})`);
+  if (!existsSync(join(REPO_ROOT, built))) throw new Error(`${built} does not exist: run \`npm run build\` first`);
+  return built;
+}
+
 function tail(p: ProjectProcess): string {
   return [...p.logs.slice(-10).map((l) => JSON.stringify(l)), p.text().slice(-2000)].join('\n');
 }
@@ -303,8 +322,8 @@ export interface ApiNode extends ProjectProcess {
 }
 
 /** `npm start` (src/server.ts) on a free port; resolves when it logs that it listens. */
-export async function startApiNode(env: Record<string, string | undefined>): Promise<ApiNode> {
-  const p = spawnProject('src/server.ts', { PORT: '0', HOST: '127.0.0.1', ...env });
+export async function startApiNode(env: Record<string, string | undefined>, run: ProjectRuntime = {}): Promise<ApiNode> {
+  const p = spawnProject('src/server.ts', { PORT: '0', HOST: '127.0.0.1', ...env }, run);
   try {
     const line = await p.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('listening'), 30_000, "'listening'");
     return Object.assign(p, { url: line.url as string, port: line.port as number });
@@ -315,8 +334,8 @@ export async function startApiNode(env: Record<string, string | undefined>): Pro
 }
 
 /** `npm run worker`; resolves when it has published its first tick. */
-export async function startWorker(env: Record<string, string | undefined>): Promise<ProjectProcess> {
-  const p = spawnProject('workers/ephemeris-worker.ts', env);
+export async function startWorker(env: Record<string, string | undefined>, run: ProjectRuntime = {}): Promise<ProjectProcess> {
+  const p = spawnProject('workers/ephemeris-worker.ts', env, run);
   try {
     await p.waitForLog((l) => l.msg === 'first snapshots published', 30_000, "'first snapshots published'");
     return p;

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { serve } from '@hono/node-server';
 import type { Broker } from './broker/broker.ts';
 import { createBroker } from './broker/index.ts';
@@ -28,6 +28,9 @@ import type { TickLoop } from './worker/tick-loop.ts';
 // Composition root: config → broker → hub → app → serve.
 // No REDIS_URL: one process, memory broker, the worker's tick loop runs here too (`npm install && npm start`).
 // REDIS_URL (or REDIS_CLUSTER_NODES): an API node only; `npm run worker` publishes, any number of nodes share the Redis.
+
+// Both this file and its bundle (dist/server.js, `npm run build`) sit one level below the repository root.
+const WEB_ROOT = fileURLToPath(new URL('../web/', import.meta.url));
 
 export interface ServerOptions {
   config: Config;
@@ -121,6 +124,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const app = createApp({
     ready,
     logger: log,
+    webRoot: WEB_ROOT,
     stream: {
       hub,
       ...connection,

@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
@@ -22,7 +21,7 @@ export interface AppDeps {
   ready?: () => boolean;
   /** Where unexpected errors (the 500s) are reported; a pino logger fits. Default: stderr. */
   logger?: { error(obj: object, msg?: string): void };
-  /** Directory served at `/`; default: the repository's web/. */
+  /** Directory served at `/` (the page); absent: no static files. */
   webRoot?: string;
   /** The live stream (hub, heartbeat); absent: no /stream routes (e.g. tests of the on-demand API alone). */
   stream?: StreamDeps;
@@ -31,8 +30,6 @@ export interface AppDeps {
   /** GET /status and GET /status/stream; absent: no routes */
   status?: StatusDeps;
 }
-
-const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
 
 const consoleLogger: NonNullable<AppDeps['logger']> = {
   error: (obj, msg) => console.error(msg ?? 'error', obj),
@@ -67,7 +64,7 @@ export function createApp(deps: AppDeps = {}): OpenAPIHono {
   });
   answerOtherMethods(app);
 
-  app.get('/*', serveStatic({ root: deps.webRoot ?? DEFAULT_WEB_ROOT }));
+  if (deps.webRoot) app.get('/*', serveStatic({ root: deps.webRoot }));
 
   app.notFound((c) => errorJson(c, 404, 'not_found', `no route or file for ${c.req.method} ${quote(c.req.path)}`));
   app.onError((err, c) => {

@@ -380,10 +380,10 @@ describe('static files from web/', () => {
     }
   });
 
-  it("serves the repository's web/ by default", async () => {
+  it('serves no files without a webRoot (the server passes the repository web/)', async () => {
     const res = await app.request('/');
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(res.status).toBe(404);
+    ErrorSchema.parse(await res.json());
   });
 });
 
