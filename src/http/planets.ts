@@ -3,15 +3,20 @@ import { BODY_NAMES, parseBodyName } from '../sky/bodies.ts';
 import { computeAll, computeBody } from '../sky/ephemeris.ts';
 import { GREENWICH, quote, resolveObserver } from '../sky/observer.ts';
 import type { Observer, Refraction } from '../sky/types.ts';
+import { planetJson, planetsJson } from '../sky/wire.ts';
 import { HttpError } from './errors.ts';
 import { addRoute, errorResponses, json } from './openapi.ts';
 import { BodyNameParam, PlanetResponse, PlanetsResponse, SkyQuery } from './schemas.ts';
 import { queryParser } from './validate.ts';
 
 // GET /planets/:name and GET /planets: any body, any observer, any instant, computed on request.
+// The hot path of the on-demand API: the body is written by wire.ts (JSON.stringify's bytes, without its
+// shortest-double formatting of every number).
 
 const parseSkyQuery = queryParser(SkyQuery);
 const VALID_NAMES = BODY_NAMES.join(', ');
+/** What c.json() would send: the same header, spelled the same. */
+const JSON_HEADERS = { 'Content-Type': 'application/json' };
 
 interface SkyRequest {
   observer: Observer;
@@ -55,24 +60,7 @@ export function mountPlanets(app: OpenAPIHono): void {
       }
       const { observer, time, refraction } = skyRequest(c.req.url);
       const p = computeBody(name, observer, time, refraction);
-      return c.json({
-        name: p.name,
-        time: time.toISOString(),
-        observer,
-        refraction,
-        az: p.az,
-        alt: p.alt,
-        ra: p.ra,
-        dec: p.dec,
-        distance: p.distance,
-        magnitude: p.magnitude,
-        phase: p.phase,
-        constellation: p.constellation,
-        aboveHorizon: p.aboveHorizon,
-        rise: p.rise,
-        transit: p.transit,
-        set: p.set,
-      });
+      return c.body(planetJson(p, time.toISOString(), observer, refraction), 200, JSON_HEADERS);
     },
   );
 
@@ -87,7 +75,8 @@ export function mountPlanets(app: OpenAPIHono): void {
     },
     (c) => {
       const { observer, time, refraction } = skyRequest(c.req.url);
-      return c.json({ time: time.toISOString(), observer, refraction, bodies: computeAll(observer, time, refraction) });
+      const bodies = computeAll(observer, time, refraction);
+      return c.body(planetsJson(time.toISOString(), observer, refraction, bodies), 200, JSON_HEADERS);
     },
   );
 }
