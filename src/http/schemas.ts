@@ -42,13 +42,25 @@ const elevationDoc = {
   example: 0,
 };
 
+/**
+ * The query rules of GET /planets and /planets/:name, in the order they are checked. SkyQuery (and so the
+ * document) is built from them, and the routes run them directly (validate.ts rulesParser) without zod.
+ */
+export const SKY_QUERY_RULES = {
+  lat: (s: string) => parseLat(s),
+  lon: (s: string) => parseLon(s),
+  elevation: (s: string) => parseElevation(s),
+  time: (s: string) => parseTime(s),
+  refraction: (s: string) => parseRefraction(s),
+};
+
 /** Query strings arrive as strings; numbers are parsed by the sky rules, documented as numbers. */
-const latQuery = z.string().transform((s) => parseLat(s)).openapi(latDoc);
-const lonQuery = z.string().transform((s) => parseLon(s)).openapi(lonDoc);
-const elevationQuery = z.string().transform((s) => parseElevation(s)).openapi(elevationDoc);
+const latQuery = z.string().transform(SKY_QUERY_RULES.lat).openapi(latDoc);
+const lonQuery = z.string().transform(SKY_QUERY_RULES.lon).openapi(lonDoc);
+const elevationQuery = z.string().transform(SKY_QUERY_RULES.elevation).openapi(elevationDoc);
 const timeQuery = z
   .string()
-  .transform((s) => parseTime(s))
+  .transform(SKY_QUERY_RULES.time)
   .openapi({
     type: 'string',
     format: 'date-time',
@@ -57,7 +69,7 @@ const timeQuery = z
   });
 const refractionQuery = z
   .string()
-  .transform((s) => parseRefraction(s))
+  .transform(SKY_QUERY_RULES.refraction)
   .openapi({
     type: 'string',
     enum: [...REFRACTIONS],
