@@ -4,7 +4,8 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { freePort, listensOn, spawnProcess, startApiNode, startWorker, uniquePrefix, waitUntil, type ManagedProcess, type ProjectProcess } from '../scripts/processes.ts';
+import { freePort, listensOn, spawnProcess, startApiNode, startWorker, uniquePrefix, waitUntil, type ManagedProcess, type ProjectProcess, type ProjectRuntime } from '../scripts/processes.ts';
+import { buildDist, PRODUCTION_NODE_ARGS } from '../scripts/build.ts';
 import { redisCommand, respCommand } from '../scripts/resp.ts';
 import { LOCATIONS } from '../src/sky/locations.ts';
 import { Histogram } from './fanout/histogram.ts';
@@ -17,11 +18,13 @@ import { fdCounts, machineBusyMs, pssAll, sampleAll, withChildren, type ProcSamp
 //
 //   npm run bench:fanout -- [--clients 50000] [--channels 100] [--tick 1000] [--pattern spread,burst]
 //                           [--targets orrery,nchan] [--bytes snapshot|N] [--duration 20] [--api-nodes 3]
-//                           [--spread 0.9] [--profile] [--json file]
+//                           [--spread 0.9] [--runtime dist|tsx] [--node-args="--flag …"] [--profile] [--json file]
 //
 // Orrery: redis-server, the real worker (WORKER_LOCATIONS = the first --channels grid locations, one snapshot per
 // location per --tick, PUBLISH_SPREAD = --spread for the `spread` pattern, 0 for `burst`) and --api-nodes API
-// processes; clients connect straight to the API ports (through nginx every client would cost two more descriptors).
+// processes, run as production runs them (--runtime dist: `npm run build`'s bundle, built at the start; tsx: the
+// TypeScript sources through tsx, as `npm start`; --node-args: extra node flags for the API processes, replacing the
+// production defaults of PRODUCTION_NODE_ARGS); clients connect straight to the API ports (through nginx every client would cost two more descriptors).
 // nchan: its own nginx (3 workers) and a publisher that runs the worker's own tick function against nchan's HTTP
 // publisher, so channels, bytes and schedule are the same (--bytes N: messages of N bytes instead of the snapshots).
 // Load: --load-procs processes of raw-socket SSE clients (bench/fanout/load-client.ts), each connection from one of
@@ -45,6 +48,8 @@ const { values: args } = parseArgs({
     'load-procs': { type: 'string', default: '' },
     'per-address': { type: 'string', default: '5000' },
     spread: { type: 'string', default: '0.9' },
+    runtime: { type: 'string', default: 'dist' },
+    'node-args': { type: 'string', default: '' },
     profile: { type: 'boolean', default: false },
     json: { type: 'string' },
     help: { type: 'boolean', default: false },
@@ -56,7 +61,7 @@ if (args.help) {
 }
 
 function usage(): string {
-  return 'npm run bench:fanout -- [--clients 50000] [--channels 100] [--tick 1000] [--pattern spread,burst] [--targets orrery,nchan] [--bytes snapshot|N] [--duration 20] [--api-nodes 3] [--nchan-workers 3] [--load-procs N] [--per-address 5000] [--spread 0.9] [--profile] [--json file]';
+  return 'npm run bench:fanout -- [--clients 50000] [--channels 100] [--tick 1000] [--pattern spread,burst] [--targets orrery,nchan] [--bytes snapshot|N] [--duration 20] [--api-nodes 3] [--nchan-workers 3] [--load-procs N] [--per-address 5000] [--spread 0.9] [--runtime dist|tsx] [--node-args="--flag …"] [--profile] [--json file]';
 }
 
 function intArg(name: string, value: string | undefined, min: number, max: number): number {
@@ -87,6 +92,12 @@ const TARGETS = args.targets!.split(',').map((t) => {
 if (CLIENTS / API_NODES > 19_000) throw new Error(`${CLIENTS} clients over ${API_NODES} API nodes is more than 19,000 per process; add --api-nodes`);
 if (CLIENTS / LOAD_PROCS > 19_000) throw new Error(`${CLIENTS} clients over ${LOAD_PROCS} load processes is too many per process; add --load-procs`);
 if (CLIENTS / NCHAN_WORKERS > 19_000 && TARGETS.includes('nchan')) throw new Error('too many clients per nchan worker; add --nchan-workers');
+
+if (args.runtime !== 'dist' && args.runtime !== 'tsx') throw new Error(`--runtime must be dist or tsx, got ${args.runtime}`);
+const RUNTIME: ProjectRuntime = {
+  runtime: args.runtime,
+  nodeArgs: args['node-args'] ? args['node-args'].split(/\s+/).filter(Boolean) : PRODUCTION_NODE_ARGS,
+};
 
 const HOST = '127.0.0.1';
 const CHANNEL_IDS = LOCATIONS.slice(0, CHANNELS).map((l) => l.id);
@@ -258,7 +269,7 @@ async function orreryTarget(pattern: string, profileDir: string | undefined): Pr
     LOG_LEVEL: 'info',
     WORKER_LOCATIONS: CHANNEL_IDS.join(','),
     PUBLISH_SPREAD: pattern === 'spread' ? String(SPREAD) : '0',
-  });
+  }, { runtime: RUNTIME.runtime });
   cleanups.push(async () => void (await worker.stop()));
   const apis = await Promise.all(
     Array.from({ length: API_NODES }, () =>
@@ -266,7 +277,7 @@ async function orreryTarget(pattern: string, profileDir: string | undefined): Pr
         ...common,
         LOG_LEVEL: 'info',
         ...(profileDir ? { NODE_OPTIONS: `--import=${fileURLToPath(new URL('./fanout/cpu-profile.mjs', import.meta.url))}`, FANOUT_PROFILE_DIR: profileDir } : {}),
-      }),
+      }, RUNTIME),
     ),
   );
   for (const a of apis) cleanups.push(async () => void (await a.stop()));
@@ -541,6 +552,8 @@ async function main(): Promise<void> {
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   const all: RunResult[] = [];
   const command = `npm run bench:fanout -- ${process.argv.slice(2).join(' ')}`.trim();
+  if (TARGETS.includes('orrery') && RUNTIME.runtime === 'dist') await buildDist();
+  log(`API processes: ${RUNTIME.runtime === 'dist' ? 'node dist/server.js' : 'node --import tsx src/server.ts'}${RUNTIME.nodeArgs?.length ? ` with ${RUNTIME.nodeArgs.join(' ')}` : ''}`);
   log(`${CLIENTS} clients, ${CHANNELS} channels, one message per channel every ${TICK_MS} ms, window ${DURATION_S} s, patterns ${PATTERNS.join('+')}, ${LOAD_PROCS} load processes`);
   for (const pattern of PATTERNS) {
     for (const name of TARGETS) {

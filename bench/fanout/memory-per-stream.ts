@@ -60,7 +60,7 @@ for (let i = 1; i <= 3; i++) {
 const after = await settle();
 const per = (k: keyof NodeJS.MemoryUsage): number => Math.round((after[k] - before[k]) / N);
 console.log(
-  JSON.stringify({ front: values.front, streams: hub.stats().clients, perStreamBytes: { rss: per('rss'), heapUsed: per('heapUsed'), external: per('external') } }),
+  JSON.stringify({ front: values.front, streams: hub.stats().clients, perStreamBytes: { rss: per('rss'), heapTotal: per('heapTotal'), heapUsed: per('heapUsed'), external: per('external') } }),
 );
 client.kill();
 process.exit(0);
