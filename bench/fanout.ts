@@ -10,6 +10,7 @@ import { redisCommand, respCommand } from '../scripts/resp.ts';
 import { LOCATIONS } from '../src/sky/locations.ts';
 import { Histogram } from './fanout/histogram.ts';
 import type { LoadResult, Plan } from './fanout/load-client.ts';
+import { buildNativeLoadClient } from './fanout/native-client.ts';
 import { startNchan } from './fanout/nchan.ts';
 import type { PublisherStart } from './fanout/nchan-publisher.ts';
 import { fdCounts, machineBusyMs, pssAll, sampleAll, withChildren, type ProcSample } from './fanout/procstat.ts';
@@ -27,7 +28,8 @@ import { fdCounts, machineBusyMs, pssAll, sampleAll, withChildren, type ProcSamp
 // production defaults of PRODUCTION_NODE_ARGS); clients connect straight to the API ports (through nginx every client would cost two more descriptors).
 // nchan: its own nginx (3 workers) and a publisher that runs the worker's own tick function against nchan's HTTP
 // publisher, so channels, bytes and schedule are the same (--bytes N: messages of N bytes instead of the snapshots).
-// Load: --load-procs processes of raw-socket SSE clients (bench/fanout/load-client.ts), each connection from one of
+// Load: --load-procs processes of raw-socket SSE clients (--load-client native: bench/fanout/load-client.c, built with
+// `cc` at the start, the default when it builds; node: bench/fanout/load-client.ts), each connection from one of
 // several loopback source addresses (127.0.0.2, .3, … --per-address connections each). Latency is the client's read
 // instant minus the message's publishedAt, for messages whose tick falls in the measured window; lost = published in
 // the window (Redis history, or the nchan publisher's 2xx) × clients of that channel − received.
@@ -52,6 +54,7 @@ const { values: args } = parseArgs({
     'node-args': { type: 'string', default: '' },
     profile: { type: 'boolean', default: false },
     json: { type: 'string' },
+    'load-client': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -61,7 +64,7 @@ if (args.help) {
 }
 
 function usage(): string {
-  return 'npm run bench:fanout -- [--clients 50000] [--channels 100] [--tick 1000] [--pattern spread,burst] [--targets orrery,nchan] [--bytes snapshot|N] [--duration 20] [--api-nodes 3] [--nchan-workers 3] [--load-procs N] [--per-address 5000] [--spread 0.9] [--runtime dist|tsx] [--node-args="--flag …"] [--profile] [--json file]';
+  return 'npm run bench:fanout -- [--clients 50000] [--channels 100] [--tick 1000] [--pattern spread,burst] [--targets orrery,nchan] [--bytes snapshot|N] [--duration 20] [--api-nodes 3] [--nchan-workers 3] [--load-procs N] [--per-address 5000] [--spread 0.9] [--runtime dist|tsx] [--node-args="--flag …"] [--load-client native|node] [--profile] [--json file]';
 }
 
 function intArg(name: string, value: string | undefined, min: number, max: number): number {
@@ -92,6 +95,10 @@ const TARGETS = args.targets!.split(',').map((t) => {
 if (CLIENTS / API_NODES > 19_000) throw new Error(`${CLIENTS} clients over ${API_NODES} API nodes is more than 19,000 per process; add --api-nodes`);
 if (CLIENTS / LOAD_PROCS > 19_000) throw new Error(`${CLIENTS} clients over ${LOAD_PROCS} load processes is too many per process; add --load-procs`);
 if (CLIENTS / NCHAN_WORKERS > 19_000 && TARGETS.includes('nchan')) throw new Error('too many clients per nchan worker; add --nchan-workers');
+
+if (args['load-client'] !== undefined && args['load-client'] !== 'native' && args['load-client'] !== 'node') throw new Error(`--load-client must be native or node, got ${args['load-client']}`);
+/** set in main(): the file forked per load process, its arguments, and which client it is */
+let LOAD_CLIENT = { kind: 'node' as 'native' | 'node', file: './fanout/load-client.ts', args: [] as string[] };
 
 if (args.runtime !== 'dist' && args.runtime !== 'tsx') throw new Error(`--runtime must be dist or tsx, got ${args.runtime}`);
 const RUNTIME: ProjectRuntime = {
@@ -135,8 +142,8 @@ interface Forked {
   stop(): Promise<void>;
 }
 
-function forkHelper(file: string, name: string): Forked {
-  const child = fork(fileURLToPath(new URL(file, import.meta.url)), [], {
+function forkHelper(file: string, name: string, argv: string[] = []): Forked {
+  const child = fork(fileURLToPath(new URL(file, import.meta.url)), argv, {
     execArgv: ['--import', 'tsx'],
     detached: true,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -245,6 +252,10 @@ interface RunResult {
   restCpuCores: number;
   /** socket reads per delivered message in the load client */
   readsPerMessage: number;
+  /** which load client measured: native (C) or node */
+  loadClient: 'native' | 'node';
+  /** the load client processes' own CPU per delivered message (window to report), µs */
+  loadCpuUsPerMessage: number;
   serverProcesses: number;
   /** open descriptors per server process at the end of the window */
   serverFds: number[];
@@ -386,7 +397,7 @@ async function run(target: Target, pattern: string): Promise<RunResult> {
   const idle = sampleAll(target.serverPids());
   const idlePss = pssAll(target.serverPids());
   // Connections: server = g mod nodes, channel = (g div nodes) mod channels, source address by blocks.
-  const loads = Array.from({ length: LOAD_PROCS }, (_, i) => forkHelper('./fanout/load-client.ts', `load client ${i + 1}`));
+  const loads = Array.from({ length: LOAD_PROCS }, (_, i) => forkHelper(LOAD_CLIENT.file, `load client ${i + 1}`, LOAD_CLIENT.args));
   const per = Math.ceil(CLIENTS / LOAD_PROCS);
   const paths = CHANNEL_IDS.map((c) => target.path(c));
   const nodes = target.ports.length;
@@ -416,7 +427,8 @@ async function run(target: Target, pattern: string): Promise<RunResult> {
   const w0 = Math.ceil((Date.now() + 3000) / TICK_MS) * TICK_MS;
   const w1 = w0 + DURATION_S * 1000;
   for (const l of loads) l.child.send({ type: 'window', w0, w1 });
-  const loadPids = loads.map((l) => l.child.pid!);
+  // the native client's binary is a child of its wrapper: both count
+  const loadPids = loads.flatMap((l) => withChildren(l.child.pid!));
   await sleep(w0 - Date.now());
   const s0 = sampleAll(target.serverPids());
   const o0 = sampleAll(target.otherPids());
@@ -503,6 +515,8 @@ async function run(target: Target, pattern: string): Promise<RunResult> {
     serverProcesses: target.serverPids().length,
     serverFds: fds,
     readsPerMessage: Math.round((results.reduce((a, r) => a + r.reads, 0) / Math.max(1, got)) * 100) / 100,
+    loadClient: LOAD_CLIENT.kind,
+    loadCpuUsPerMessage: Math.round((results.reduce((a, r) => a + r.cpuMs, 0) / Math.max(1, got)) * 1000 * 100) / 100,
   };
 }
 
@@ -543,6 +557,7 @@ function table(pattern: string, rows: RunResult[]): string {
     line('publisher+broker CPU (cores)', (r) => r.otherCpuCores, false),
     line('load client CPU (cores)', (r) => r.loadCpuCores, false),
     line('load client socket reads per message', (r) => r.readsPerMessage, false),
+    line('load client (its CPU µs per message)', (r) => `${r.loadClient} (${r.loadCpuUsPerMessage})`, false),
     line('rest of the machine CPU (cores)', (r) => r.restCpuCores, false),
   ].join('\n');
 }
@@ -553,6 +568,15 @@ async function main(): Promise<void> {
   const all: RunResult[] = [];
   const command = `npm run bench:fanout -- ${process.argv.slice(2).join(' ')}`.trim();
   if (TARGETS.includes('orrery') && RUNTIME.runtime === 'dist') await buildDist();
+  if (args['load-client'] !== 'node') {
+    const built = buildNativeLoadClient();
+    if (built.ok) {
+      process.on('exit', () => built.remove());
+      LOAD_CLIENT = { kind: 'native', file: './fanout/load-client-native.ts', args: [built.binary] };
+    } else if (args['load-client'] === 'native') throw new Error(`--load-client native: ${built.reason}`);
+    else log(`native load client unavailable (${built.reason}): using the Node one`);
+  }
+  log(`load client: ${LOAD_CLIENT.kind === 'native' ? 'native (bench/fanout/load-client.c)' : 'node (bench/fanout/load-client.ts)'}`);
   log(`API processes: ${RUNTIME.runtime === 'dist' ? 'node dist/server.js' : 'node --import tsx src/server.ts'}${RUNTIME.nodeArgs?.length ? ` with ${RUNTIME.nodeArgs.join(' ')}` : ''}`);
   log(`${CLIENTS} clients, ${CHANNELS} channels, one message per channel every ${TICK_MS} ms, window ${DURATION_S} s, patterns ${PATTERNS.join('+')}, ${LOAD_PROCS} load processes`);
   for (const pattern of PATTERNS) {
