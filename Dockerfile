@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# One image for every Node service of the stack: `npm start` (API node) and `npm run worker`.
+# One image for every Node service of the stack: `npm run serve` (API node) and `npm run serve:worker`.
 
 # --- deps: production dependencies only, exactly as locked (tsx is a runtime dependency) ---
 FROM node:20-bookworm-slim AS deps
@@ -7,7 +7,15 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
-# --- runtime: node_modules from deps plus the sources; TypeScript runs through tsx ---
+# --- build: dist/server.js and dist/ephemeris-worker.js (esbuild, through tsx: both runtime dependencies) ---
+FROM deps AS build
+COPY tsconfig.json ./
+COPY scripts/build.ts ./scripts/build.ts
+COPY src ./src
+COPY workers ./workers
+RUN npm run build
+
+# --- runtime: node_modules from deps, the bundles, and the sources (`npm start` and `npm run worker` still work) ---
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     PORT=8080 \
@@ -18,10 +26,11 @@ COPY package.json package-lock.json tsconfig.json ./
 COPY src ./src
 COPY workers ./workers
 COPY web ./web
+COPY --from=build /app/dist ./dist
 # The base image's unprivileged user; the sources stay root-owned and read-only to it.
 USER node
 EXPOSE 8080
 # For API nodes; the worker serves no HTTP, so docker-compose.yml disables this check for it.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-CMD ["npm", "start"]
+CMD ["npm", "run", "serve"]

@@ -4,8 +4,8 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { freePort, listensOn, spawnProcess, startApiNode, startWorker, uniquePrefix, waitUntil, type ManagedProcess, type ProjectProcess, type ProjectRuntime } from '../scripts/processes.ts';
-import { buildDist, PRODUCTION_NODE_ARGS } from '../scripts/build.ts';
+import { freePort, listensOn, spawnProcess, startApiNode, startWorker, uniquePrefix, waitUntil, type ManagedProcess, type ProjectProcess, type ProjectRuntime, npmScriptCommand } from '../scripts/processes.ts';
+import { buildDist } from '../scripts/build.ts';
 import { redisCommand, respCommand } from '../scripts/resp.ts';
 import { LOCATIONS } from '../src/sky/locations.ts';
 import { Histogram } from './fanout/histogram.ts';
@@ -24,8 +24,8 @@ import { fdCounts, machineBusyMs, pssAll, sampleAll, withChildren, type ProcSamp
 // Orrery: redis-server, the real worker (WORKER_LOCATIONS = the first --channels grid locations, one snapshot per
 // location per --tick, PUBLISH_SPREAD = --spread for the `spread` pattern, 0 for `burst`) and --api-nodes API
 // processes, run as production runs them (--runtime dist: `npm run build`'s bundle, built at the start; tsx: the
-// TypeScript sources through tsx, as `npm start`; --node-args: extra node flags for the API processes, replacing the
-// production defaults of PRODUCTION_NODE_ARGS); clients connect straight to the API ports (through nginx every client would cost two more descriptors).
+// TypeScript sources through tsx, as `npm start`; --node-args: node flags for the API processes instead of those of
+// `npm run serve`); clients connect straight to the API ports (through nginx every client would cost two more descriptors).
 // nchan: its own nginx (3 workers) and a publisher that runs the worker's own tick function against nchan's HTTP
 // publisher, so channels, bytes and schedule are the same (--bytes N: messages of N bytes instead of the snapshots).
 // Load: --load-procs processes of raw-socket SSE clients (--load-client native: bench/fanout/load-client.c, built with
@@ -51,7 +51,7 @@ const { values: args } = parseArgs({
     'per-address': { type: 'string', default: '5000' },
     spread: { type: 'string', default: '0.9' },
     runtime: { type: 'string', default: 'dist' },
-    'node-args': { type: 'string', default: '' },
+    'node-args': { type: 'string' },
     profile: { type: 'boolean', default: false },
     json: { type: 'string' },
     'load-client': { type: 'string' },
@@ -103,7 +103,7 @@ let LOAD_CLIENT = { kind: 'node' as 'native' | 'node', file: './fanout/load-clie
 if (args.runtime !== 'dist' && args.runtime !== 'tsx') throw new Error(`--runtime must be dist or tsx, got ${args.runtime}`);
 const RUNTIME: ProjectRuntime = {
   runtime: args.runtime,
-  nodeArgs: args['node-args'] ? args['node-args'].split(/\s+/).filter(Boolean) : PRODUCTION_NODE_ARGS,
+  nodeArgs: args['node-args'] !== undefined ? args['node-args'].split(/\s+/).filter(Boolean) : args.runtime === 'dist' ? npmScriptCommand('serve').args.slice(0, -1) : [],
 };
 
 const HOST = '127.0.0.1';

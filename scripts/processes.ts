@@ -305,9 +305,25 @@ export function spawnProject(entry: string, env: Record<string, string | undefin
   return proc;
 }
 
-function builtEntry(entry: string): string {
+/** The command line behind an npm script such as "node --import tsx src/server.ts", run with this Node. */
+export function npmScriptCommand(script: string): { command: string; args: string[] } {
+  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
+  const line = pkg.scripts?.[script];
+  if (!line) throw new Error(`package.json has no "${script}" script`);
+  const [bin, ...args] = line.trim().split(/\s+/);
+  // Running node directly (not through npm) keeps the pid we signal the pid that serves.
+  if (bin !== 'node') throw new Error(`npm script "${script}" must start with "node", got: ${line}`);
+  return { command: process.execPath, args };
+}
+
+function bundleOf(entry: string): string {
   const built = (BUILT_ENTRIES as Record<string, string>)[entry];
   if (!built) throw new Error(`${entry} has no bundle in dist/ (scripts/build.ts builds ${Object.keys(BUILT_ENTRIES).join(', ')})`);
+  return built;
+}
+
+function builtEntry(entry: string): string {
+  const built = bundleOf(entry);
   if (!existsSync(join(REPO_ROOT, built))) throw new Error(`${built} does not exist: run \`npm run build\` first`);
   return built;
 }

@@ -5,7 +5,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
 import { readTemplate, renderTemplate, upstreamServers, type NginxVars } from './nginx-config.ts';
-import { freePort, listensOn, portWasTaken, spawnProcess, waitUntil, type ManagedProcess } from './processes.ts';
+import { freePort, listensOn, npmScriptCommand, portWasTaken, spawnProcess, waitUntil, type ManagedProcess } from './processes.ts';
+import { buildDist } from './build.ts';
 import { firstMessage, respCommand } from './resp.ts';
 
 // The production topology as local processes: redis-server, the worker, N API nodes and nginx with the
@@ -55,17 +56,6 @@ export interface Stack {
   restartApiNode(i: number): Promise<void>;
   /** Stops everything started here, in reverse order, awaiting each exit. Idempotent. */
   stop(): Promise<void>;
-}
-
-/** The command line behind an npm script such as "node --import tsx src/server.ts", run with this Node. */
-export function npmScriptCommand(script: string): { command: string; args: string[] } {
-  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
-  const line = pkg.scripts?.[script];
-  if (!line) throw new Error(`package.json has no "${script}" script`);
-  const [bin, ...args] = line.trim().split(/\s+/);
-  // Running node directly (not through npm) keeps the pid we signal the pid that serves.
-  if (bin !== 'node') throw new Error(`npm script "${script}" must start with "node", got: ${line}`);
-  return { command: process.execPath, args };
 }
 
 function findBinary(candidates: readonly string[], what: string): string {
@@ -210,13 +200,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // Worker: ready once it has published a snapshot (watched on Redis itself).
     const published = firstMessage(redisPort, HOST, `${config.REDIS_PREFIX}sky:*`, readyTimeoutMs);
     await published.ready;
-    const workerCmd = npmScriptCommand('worker');
+    // The processes run what production runs: the bundles of `npm run build`, built from the sources as they are now.
+    await buildDist();
+    const workerCmd = npmScriptCommand('serve:worker');
     const worker = track(spawnProcess('worker', workerCmd.command, workerCmd.args, { env: nodeEnv(redisUrl), cwd: REPO_ROOT, echo }));
     const first = await Promise.race([published.message, worker.exited.then(() => undefined)]).finally(() => published.close());
     if (first === undefined) throw new Error(`worker exited before publishing:\n${worker.tail()}`);
 
     // API nodes, started together; a restarted node comes back on its own port.
-    const apiCmd = npmScriptCommand('start');
+    const apiCmd = npmScriptCommand('serve');
     const apiProcs: ManagedProcess[] = [];
     const apiPorts: number[] = [];
     const startApi = async (i: number, fixed: number | undefined): Promise<void> => {

@@ -62,7 +62,7 @@ function dockerfileEnv(): Record<string, string> {
 }
 
 const nodeServices = Object.entries(services).filter(([, s]) => s.build !== undefined);
-const apiServices = nodeServices.filter(([, s]) => npmScript(argv(s.command)) === 'start');
+const apiServices = nodeServices.filter(([, s]) => npmScript(argv(s.command)) === 'serve');
 const nginxEnv = envOf(services.nginx ?? {});
 
 describe('docker-compose.yml', () => {
@@ -183,7 +183,10 @@ describe('nginx template', () => {
 });
 
 describe('Dockerfile', () => {
-  const froms = [...dockerfile.matchAll(/^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/gim)].map((m) => m[1]!);
+  const stages = [...dockerfile.matchAll(/^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/gim)];
+  const stageNames = new Set(stages.map((m) => m[2]).filter(Boolean));
+  // FROM <earlier stage> builds on it; every other FROM is a base image.
+  const froms = stages.map((m) => m[1]!).filter((image) => !stageNames.has(image));
   const lastStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
 
   it('is multi-stage on Node 20 slim', () => {
@@ -199,6 +202,15 @@ describe('Dockerfile', () => {
     const script = npmScript(JSON.parse(cmd![1]!) as string[]);
     expect(script && pkg.scripts[script]).toBeTruthy();
     expect(lastStage).toMatch(/^USER node$/m);
+  });
+
+  it('builds dist/ in a stage of its own and copies the bundles the serve scripts run', () => {
+    expect(dockerfile).toMatch(/^RUN npm run build$/m);
+    expect(lastStage).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
+    for (const script of ['serve', 'serve:worker']) expect(pkg.scripts[script]).toMatch(/^node (\S+ )*dist\/[\w-]+\.js$/);
+    const ignored = read('.dockerignore').split('\n').map((l) => l.trim());
+    expect(ignored).toContain('dist');
+    expect(ignored).toContain('!scripts/build.ts');
   });
 
   it('copies everything the scripts run, and tsx is a runtime dependency', () => {
