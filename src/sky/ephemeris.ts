@@ -12,7 +12,7 @@ import {
 } from 'astronomy-engine';
 import { ENGINE_BODY } from './bodies.ts';
 import { constellationOf } from './constellation.ts';
-import { searchRiseSet, searchTransit } from './events.ts';
+import { searchRiseAndSet, searchTransit } from './events.ts';
 import { isoString } from './isotime.ts';
 import { DECIMALS, roundTo } from './wire.ts';
 import { brightness, type Brightness } from './magnitude.ts';
@@ -109,11 +109,8 @@ export function engineBody(name: BodyName): Body {
 /** The three searches, each from startUt; rise/set look limitDays ahead, transit is always found. */
 export function eventTimes(body: Body, site: Site, startUt: number, limitDays = 1): EventTimes {
   const span = spanFor(body, startUt);
-  return {
-    rise: searchRiseSet(span, site, body, +1, startUt, limitDays),
-    set: searchRiseSet(span, site, body, -1, startUt, limitDays),
-    transit: searchTransit(span, site, startUt),
-  };
+  const { rise, set } = searchRiseAndSet(span, site, body, startUt, limitDays);
+  return { rise, set, transit: searchTransit(span, site, startUt) };
 }
 
 /** ISO string of an event if it is at most a day after ms (computeBodyNaive's rule), else null. */

@@ -50,6 +50,28 @@ function altdiff(ut: number): number {
   return DIRECTION * limbAltitudeExcess(SPAN, SITE, RADIUS, ut);
 }
 
+// The rise and the set search of one body, site and start sample the same instants before their root
+// polishing: the same window ends, and the same findAscent midpoints (its pruning looks only at |altitude|).
+// searchRiseAndSet() keeps the first search's samples for the second: the same function at the same instant,
+// the same value, so both answers are those of two separate searchRiseSet() calls, bit for bit.
+const MEMO_SIZE = 64;
+const MEMO_UT = new Float64Array(MEMO_SIZE);
+const MEMO_ALT = new Float64Array(MEMO_SIZE);
+let MEMO_N = 0;
+let MEMO_ON = false;
+
+/** altdiff() for the scan (window ends and midpoints), through the memo while searchRiseAndSet runs. */
+function sampled(ut: number): number {
+  if (!MEMO_ON) return altdiff(ut);
+  for (let i = 0; i < MEMO_N; i++) if (MEMO_UT[i] === ut) return DIRECTION * MEMO_ALT[i]!;
+  const a = limbAltitudeExcess(SPAN, SITE, RADIUS, ut);
+  if (MEMO_N < MEMO_SIZE) {
+    MEMO_UT[MEMO_N] = ut;
+    MEMO_ALT[MEMO_N++] = a;
+  }
+  return DIRECTION * a;
+}
+
 // Bracket found by findAscent (module state for the same reason).
 let BT1 = 0;
 let BT2 = 0;
@@ -71,7 +93,7 @@ function findAscent(depth: number, maxSlope: number, t1: number, t2: number, a1:
   const da = Math.min(Math.abs(a1), Math.abs(a2));
   if (da > maxSlope * (dt / 2)) return false;
   const tmid = (t1 + t2) / 2;
-  const amid = altdiff(tmid);
+  const amid = sampled(tmid);
   return findAscent(depth + 1, maxSlope, t1, tmid, a1, amid) || findAscent(depth + 1, maxSlope, tmid, t2, amid, a2);
 }
 
@@ -147,10 +169,10 @@ export function searchRiseSet(
   DIRECTION = direction;
   const maxSlope = maxAltitudeSlope(body, site.lat);
   let t1 = startUt;
-  let a1 = altdiff(t1);
+  let a1 = sampled(t1);
   for (;;) {
     const t2 = t1 + RISE_SET_DT;
-    const a2 = altdiff(t2);
+    const a2 = sampled(t2);
     if (findAscent(0, maxSlope, t1, t2, a1, a2)) {
       const root = solveAscending(BT1, BT2, BA1, BA2);
       return root > startUt + limitDays ? null : root;
@@ -158,6 +180,25 @@ export function searchRiseSet(
     if (t2 > startUt + limitDays) return null;
     t1 = t2;
     a1 = a2;
+  }
+}
+
+/** searchRiseSet() for the rise (+1) and then the set (−1), the set's scan reusing the rise's samples. */
+export function searchRiseAndSet(
+  span: Span,
+  site: Site,
+  body: Body,
+  startUt: number,
+  limitDays: number,
+): { rise: number | null; set: number | null } {
+  MEMO_N = 0;
+  MEMO_ON = true;
+  try {
+    const rise = searchRiseSet(span, site, body, +1, startUt, limitDays);
+    const set = searchRiseSet(span, site, body, -1, startUt, limitDays);
+    return { rise, set };
+  } finally {
+    MEMO_ON = false;
   }
 }
 
