@@ -254,7 +254,7 @@ interface RunResult {
   readsPerMessage: number;
   /** which load client measured: native (C) or node */
   loadClient: 'native' | 'node';
-  /** the load client processes' own CPU per delivered message (window to report), µs */
+  /** the load client processes' CPU in the window (as loadCpuCores) per message received in the window, µs */
   loadCpuUsPerMessage: number;
   serverProcesses: number;
   /** open descriptors per server process at the end of the window */
@@ -516,7 +516,7 @@ async function run(target: Target, pattern: string): Promise<RunResult> {
     serverFds: fds,
     readsPerMessage: Math.round((results.reduce((a, r) => a + r.reads, 0) / Math.max(1, got)) * 100) / 100,
     loadClient: LOAD_CLIENT.kind,
-    loadCpuUsPerMessage: Math.round((results.reduce((a, r) => a + r.cpuMs, 0) / Math.max(1, got)) * 1000 * 100) / 100,
+    loadCpuUsPerMessage: Math.round((((l1.cpuMs - l0.cpuMs) * 1000) / Math.max(1, got)) * 100) / 100,
   };
 }
 
