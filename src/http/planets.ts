@@ -3,6 +3,7 @@ import { BODY_NAMES, parseBodyName } from '../sky/bodies.ts';
 import { computeAll, computeBody } from '../sky/ephemeris.ts';
 import { GREENWICH, quote, resolveObserver } from '../sky/observer.ts';
 import type { Observer, Refraction } from '../sky/types.ts';
+import { isoString } from '../sky/isotime.ts';
 import { planetJson, planetsJson } from '../sky/wire.ts';
 import { HttpError } from './errors.ts';
 import { addRoute, errorResponses, json } from './openapi.ts';
@@ -60,7 +61,7 @@ export function mountPlanets(app: OpenAPIHono): void {
       }
       const { observer, time, refraction } = skyRequest(c.req.url);
       const p = computeBody(name, observer, time, refraction);
-      return c.body(planetJson(p, time.toISOString(), observer, refraction), 200, JSON_HEADERS);
+      return c.body(planetJson(p, isoString(time.getTime()), observer, refraction), 200, JSON_HEADERS);
     },
   );
 
@@ -76,7 +77,7 @@ export function mountPlanets(app: OpenAPIHono): void {
     (c) => {
       const { observer, time, refraction } = skyRequest(c.req.url);
       const bodies = computeAll(observer, time, refraction);
-      return c.body(planetsJson(time.toISOString(), observer, refraction, bodies), 200, JSON_HEADERS);
+      return c.body(planetsJson(isoString(time.getTime()), observer, refraction, bodies), 200, JSON_HEADERS);
     },
   );
 }
