@@ -44,6 +44,14 @@ describe('wire precision and bodiesJson', () => {
       { lat: 90, lon: -180, elevation: -500 },
       { lat: 0, lon: 0, elevation: 0 },
       { lat: 1e-7, lon: -3e-9, elevation: 0.5 },
+      { lat: -12.5, lon: 99.99999, elevation: 1234.5678 },
+      { lat: 0.000001, lon: -0.0000015, elevation: 99_999.999999999 },
+      // Every number of places from 0 to 12: the integer path up to 9, String() beyond.
+      ...Array.from({ length: 39 }, (_, i) => ({
+        lat: Number((180 * r() - 90).toFixed(i % 13)),
+        lon: Number((360 * r() - 180).toFixed((i + 5) % 13)),
+        elevation: Number((3000 * r() - 400).toFixed((i + 9) % 13)),
+      })),
       ...Array.from({ length: 30 }, (_, i) => ({
         lat: i % 3 ? Number((180 * r() - 90).toFixed(4)) : 180 * r() - 90,
         lon: i % 3 ? Number((360 * r() - 180).toFixed(4)) : 360 * r() - 180,
@@ -62,5 +70,25 @@ describe('wire precision and bodiesJson', () => {
       const bodies = computeAll(observer, time, refraction);
       expect(planetsJson(iso, observer, refraction, bodies)).toBe(JSON.stringify({ time: iso, observer, refraction, bodies }));
     }
+  });
+
+  it("planetJson writes any observer's numbers as JSON.stringify does", () => {
+    const r = rng(37);
+    const time = new Date('2026-03-20T12:00:00Z');
+    const p = computeBody('mars', { lat: 0, lon: 0, elevation: 0 }, time, 'normal');
+    const { name: _, ...rest } = p;
+    const iso = time.toISOString();
+    const number = (i: number, scale: number): number => {
+      const x = scale * (2 * r() - 1) * 10 ** -(i % 9);
+      return i % 4 === 3 ? x : Number(x.toFixed(i % 14));
+    };
+    const bad: string[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const observer = { lat: number(i, 90), lon: number(i + 1, 180), elevation: number(i + 2, 100_000) };
+      const got = planetJson(p, iso, observer, 'none');
+      const expected = JSON.stringify({ name: p.name, time: iso, observer, refraction: 'none', ...rest });
+      if (got !== expected) bad.push(JSON.stringify(observer));
+    }
+    expect(bad).toEqual([]);
   });
 });
