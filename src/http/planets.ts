@@ -4,20 +4,16 @@ import { computeAll, computeBody } from '../sky/ephemeris.ts';
 import { GREENWICH, quote, resolveObserver } from '../sky/observer.ts';
 import type { Observer, Refraction } from '../sky/types.ts';
 import { isoString } from '../sky/isotime.ts';
-import { planetJson, planetsJson } from '../sky/wire.ts';
 import { HttpError } from './errors.ts';
 import { addRoute, errorResponses, json } from './openapi.ts';
 import { BodyNameParam, PlanetResponse, PlanetsResponse, SKY_QUERY_RULES, SkyQuery } from './schemas.ts';
 import { rulesParser } from './validate.ts';
 
 // GET /planets/:name and GET /planets: any body, any observer, any instant, computed on request.
-// The hot path of the on-demand API: the query is checked by SkyQuery's rules without zod, and the body is
-// written by wire.ts (JSON.stringify's bytes, without its shortest-double formatting of every number).
+// The hot path of the on-demand API: the query is checked by SkyQuery's rules without zod.
 
 const parseSkyQuery = rulesParser(SKY_QUERY_RULES);
 const VALID_NAMES = BODY_NAMES.join(', ');
-/** What c.json() would send: the same header, spelled the same. */
-const JSON_HEADERS = { 'Content-Type': 'application/json' };
 
 interface SkyRequest {
   observer: Observer;
@@ -61,7 +57,24 @@ export function mountPlanets(app: OpenAPIHono): void {
       }
       const { observer, time, refraction } = skyRequest(c.req.url);
       const p = computeBody(name, observer, time, refraction);
-      return c.body(planetJson(p, isoString(time.getTime()), observer, refraction), 200, JSON_HEADERS);
+      return c.json({
+        name: p.name,
+        time: isoString(time.getTime()),
+        observer,
+        refraction,
+        az: p.az,
+        alt: p.alt,
+        ra: p.ra,
+        dec: p.dec,
+        distance: p.distance,
+        magnitude: p.magnitude,
+        phase: p.phase,
+        constellation: p.constellation,
+        aboveHorizon: p.aboveHorizon,
+        rise: p.rise,
+        transit: p.transit,
+        set: p.set,
+      });
     },
   );
 
@@ -77,7 +90,7 @@ export function mountPlanets(app: OpenAPIHono): void {
     (c) => {
       const { observer, time, refraction } = skyRequest(c.req.url);
       const bodies = computeAll(observer, time, refraction);
-      return c.body(planetsJson(isoString(time.getTime()), observer, refraction, bodies), 200, JSON_HEADERS);
+      return c.json({ time: isoString(time.getTime()), observer, refraction, bodies });
     },
   );
 }

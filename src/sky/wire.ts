@@ -1,4 +1,4 @@
-import type { BodyPosition, Observer, Refraction } from './types.ts';
+import type { BodyPosition } from './types.ts';
 
 // Wire precision of BodyPosition numbers, and a serialiser for them.
 //
@@ -254,11 +254,6 @@ export class BodiesJsonWriter {
 /** `{"name":…,"az":…,"alt":…,"ra":…,"dec":…,"distance":…,"magnitude":…,"phase":…` */
 function putNumbers(b: BodyPosition): void {
   putSegment(prefixOf(b.name));
-  putNumbersFromAz(b);
-}
-
-/** putNumbers() after its `"az":` key. */
-function putNumbersFromAz(b: BodyPosition): void {
   putRounded(b.az, DECIMALS.az);
   putBytes(K_ALT);
   putRounded(b.alt, DECIMALS.alt);
@@ -283,92 +278,16 @@ export function bodiesJson(bodies: readonly BodyPosition[]): string {
     const b = bodies[i]!;
     if (i > 0) BUF[POS++] = 44; // ','
     putNumbers(b);
-    putTail(b);
+    putBytes(K_CONSTELLATION);
+    putQuoted(b.constellation);
+    putBytes(b.aboveHorizon ? K_ABOVE_TRUE_RISE : K_ABOVE_FALSE_RISE);
+    putNullable(b.rise);
+    putBytes(K_TRANSIT);
+    putNullable(b.transit);
+    putBytes(K_SET);
+    putNullable(b.set);
+    BUF[POS++] = 125; // '}'
   }
   BUF[POS++] = 93; // ']'
-  return BUF.toString('latin1', 0, POS);
-}
-
-/** `,"constellation":…,"aboveHorizon":…,"rise":…,"transit":…,"set":…}` */
-function putTail(b: BodyPosition): void {
-  putBytes(K_CONSTELLATION);
-  putQuoted(b.constellation);
-  putBytes(b.aboveHorizon ? K_ABOVE_TRUE_RISE : K_ABOVE_FALSE_RISE);
-  putNullable(b.rise);
-  putBytes(K_TRANSIT);
-  putNullable(b.transit);
-  putBytes(K_SET);
-  putNullable(b.set);
-  BUF[POS++] = 125; // '}'
-}
-
-// ---- the on-demand responses (GET /planets/:name, GET /planets) ---------------------------------
-
-const K_OBSERVER_LAT = encode(',"observer":{"lat":');
-const K_LON = encode(',"lon":');
-const K_ELEVATION = encode(',"elevation":');
-const K_REFRACTION: Readonly<Record<Refraction, Uint8Array>> = {
-  normal: encode('},"refraction":"normal"'),
-  none: encode('},"refraction":"none"'),
-};
-const K_AZ = encode(',"az":');
-const K_BODIES = encode(',"bodies":');
-const NAME_TIME = new Map<string, Uint8Array>();
-
-/** A number as JSON.stringify writes it (the observer's are the caller's own, not rounded to DECIMALS). */
-function putJsonNumber(x: number): void {
-  if (Number.isFinite(x)) putAscii(String(x));
-  else putBytes(NULL);
-}
-
-/** `"time":…,"observer":{…},"refraction":…` (time: an ISO string, which needs no escaping) */
-function putRequest(time: string, observer: Observer, refraction: Refraction): void {
-  putQuoted(time);
-  putBytes(K_OBSERVER_LAT);
-  putJsonNumber(observer.lat);
-  putBytes(K_LON);
-  putJsonNumber(observer.lon);
-  putBytes(K_ELEVATION);
-  putJsonNumber(observer.elevation);
-  putSegment(K_REFRACTION[refraction]);
-}
-
-/**
- * JSON.stringify({ name, time, observer, refraction, az, …, set }) — GET /planets/:name's body — byte for
- * byte, for a position from computeBody and an observer of three numbers.
- */
-export function planetJson(b: BodyPosition, time: string, observer: Observer, refraction: Refraction): string {
-  POS = 0;
-  ensure(1024 + time.length);
-  let head = NAME_TIME.get(b.name);
-  if (head === undefined) {
-    head = encode('{"name":' + JSON.stringify(b.name) + ',"time":');
-    NAME_TIME.set(b.name, head);
-  }
-  putSegment(head);
-  putRequest(time, observer, refraction);
-  putBytes(K_AZ);
-  putNumbersFromAz(b);
-  putTail(b);
-  return BUF.toString('latin1', 0, POS);
-}
-
-const K_TIME = encode('{"time":');
-
-/** JSON.stringify({ time, observer, refraction, bodies }) — GET /planets's body — byte for byte. */
-export function planetsJson(time: string, observer: Observer, refraction: Refraction, bodies: readonly BodyPosition[]): string {
-  POS = 0;
-  ensure(1024 + time.length + bodies.length * 512);
-  putBytes(K_TIME);
-  putRequest(time, observer, refraction);
-  putBytes(K_BODIES);
-  BUF[POS++] = 91; // '['
-  for (let i = 0; i < bodies.length; i++) {
-    if (i > 0) BUF[POS++] = 44; // ','
-    putNumbers(bodies[i]!);
-    putTail(bodies[i]!);
-  }
-  BUF[POS++] = 93; // ']'
-  BUF[POS++] = 125; // '}'
   return BUF.toString('latin1', 0, POS);
 }
