@@ -236,6 +236,9 @@ interface RunResult {
   windowTicks: number;
   lost: number;
   duplicates: number;
+  /** per tick second of the window: the slowest delivery (ms), and deliveries over 200 ms */
+  maxMsBySecond: number[];
+  over200BySecond: number[];
   latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number };
   messageBytes: number;
   serverCpuCores: number;
@@ -458,8 +461,13 @@ async function run(target: Target, pattern: string): Promise<RunResult> {
   let dropped = 0;
   let duplicates = 0;
   const failures: Record<string, number> = {};
+  const bySecond = new Map<number, [number, number, number]>();
   for (const r of results) {
     hist.merge(r.latency);
+    for (const [sec, n, max, over] of r.bySecond) {
+      const row = bySecond.get(sec) ?? [0, 0, 0];
+      bySecond.set(sec, [row[0] + n, Math.max(row[1], max), row[2] + over]);
+    }
     r.received.forEach((n, i) => (received[i]! += n));
     r.establishedByChannel.forEach((n, i) => (established[i]! += n));
     failed += r.failed;
@@ -499,6 +507,9 @@ async function run(target: Target, pattern: string): Promise<RunResult> {
       max: hist.max,
       mean: Math.round(hist.mean() * 10) / 10,
     },
+    // Whether a high p99 is spread over the window or a few bad seconds: the slowest delivery of each tick second.
+    maxMsBySecond: [...bySecond.entries()].sort((a, b) => a[0] - b[0]).map(([, [, max]]) => max),
+    over200BySecond: [...bySecond.entries()].sort((a, b) => a[0] - b[0]).map(([, [, , over]]) => over),
     messageBytes: target.messageBytes,
     serverCpuCores: Math.round(((s1.cpuMs - s0.cpuMs) / 1000 / windowS) * 100) / 100,
     serverRssIdleMB: mb(idle.rssBytes),
@@ -548,6 +559,8 @@ function table(pattern: string, rows: RunResult[]): string {
     line('latency p50 ms', (r) => r.latencyMs.p50),
     line('latency p99 ms', (r) => r.latencyMs.p99),
     line('latency max ms', (r) => r.latencyMs.max),
+    line('seconds of the window with a delivery over 200 ms', (r) => `${r.over200BySecond.filter((n) => n > 0).length} of ${r.over200BySecond.length}`, false),
+    line('slowest delivery per second, ms', (r) => r.maxMsBySecond.join(' '), false),
     line('server CPU (cores)', (r) => r.serverCpuCores),
     line('server RSS MB (idle before)', (r) => `${r.serverRssMB} (${r.serverRssIdleMB})`, false),
     line('RSS per connection KB (Δ over idle)', (r) => r.rssPerConnKB),

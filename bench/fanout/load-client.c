@@ -83,6 +83,9 @@ static long long reads, duplicates, connected_n, failed_n, dropped_n;
 static long long *received, *established_by_channel;
 static uint32_t bins[BINS + 1];
 static long long hist_count, hist_sum, hist_max;
+// per second of the window (by the message's tick): deliveries, the slowest, and how many took over 200 ms
+#define SECONDS 600
+static long long sec_count[SECONDS], sec_max[SECONDS], sec_over[SECONDS];
 static struct rusage ru_window;
 static int have_window_ru;
 static int64_t last_progress;
@@ -216,7 +219,14 @@ static void send_result(void) {
       printf(first ? "[%d,%u]" : ",[%d,%u]", i, bins[i]);
       first = 0;
     }
-  printf("],\"max\":%lld,\"sum\":%lld},\"cpuMs\":%.3f,\"rssBytes\":%ld,\"reads\":%lld}\n", hist_max, hist_sum, cpu, rss_bytes(), reads);
+  printf("],\"max\":%lld,\"sum\":%lld},\"bySecond\":[", hist_max, hist_sum);
+  first = 1;
+  for (int i = 0; i < SECONDS; i++)
+    if (sec_count[i]) {
+      printf(first ? "[%d,%lld,%lld,%lld]" : ",[%d,%lld,%lld,%lld]", i, sec_count[i], sec_max[i], sec_over[i]);
+      first = 0;
+    }
+  printf("],\"cpuMs\":%.3f,\"rssBytes\":%ld,\"reads\":%lld}\n", cpu, rss_bytes(), reads);
   fflush(stdout);
 }
 
@@ -312,6 +322,13 @@ static void event(Conn *c, const char *v, size_t len, size_t start, size_t end) 
   c->last_tick = tick;
   received[c->channel]++;
   record(read_at - published_at);
+  int64_t sec = (tick - w0) / 1000;
+  if (sec >= 0 && sec < SECONDS) {
+    int64_t v = read_at - published_at;
+    sec_count[sec]++;
+    if (v > sec_max[sec]) sec_max[sec] = v;
+    if (v > 200) sec_over[sec]++;
+  }
 }
 
 static void fail(Conn *c, const char *reason);

@@ -38,6 +38,8 @@ export interface LoadResult {
   establishedByChannel: number[];
   duplicates: number;
   latency: ReturnType<Histogram['toSparse']>;
+  /** per second of the window, by the message's tick: [second, deliveries, slowest ms, deliveries over 200 ms] */
+  bySecond: [number, number, number, number][];
   /** this process's CPU (user+system, ms) between window and report */
   cpuMs: number;
   rssBytes: number;
@@ -58,6 +60,7 @@ interface Conn {
 const READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
 const conns: Conn[] = [];
 const histogram = new Histogram();
+const bySecond: LoadResult['bySecond'] = [];
 let received: number[] = [];
 let w0 = Number.POSITIVE_INFINITY;
 let w1 = Number.POSITIVE_INFINITY;
@@ -100,6 +103,12 @@ function open(host: string, port: number, path: string, channel: number, localAd
       conn.lastTick = tick;
       received[conn.channel]!++;
       histogram.record(readAt - publishedAt);
+      const sec = Math.floor((tick - w0) / 1000);
+      const row = (bySecond[sec] ??= [sec, 0, 0, 0]);
+      const ms = readAt - publishedAt;
+      row[1]++;
+      if (ms > row[2]) row[2] = ms;
+      if (ms > 200) row[3]++;
     }),
   };
   const socket = connect({
@@ -190,6 +199,7 @@ function report(): LoadResult {
     establishedByChannel,
     duplicates,
     latency: histogram.toSparse(),
+    bySecond: bySecond.filter(Boolean),
     cpuMs: (cpu.user + cpu.system) / 1000,
     rssBytes: process.memoryUsage.rss(),
     reads,
