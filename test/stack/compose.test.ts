@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../../src/config.ts';
+import { BUILT_ENTRIES } from '../../scripts/build.ts';
 import { NGINX_TEMPLATE_VARS, parseUpstreamServers, readTemplate, renderTemplate, templateVariables } from '../../scripts/nginx-config.ts';
 import { REPO_ROOT, nginxBinary, processNginxVars } from '../../scripts/stack.ts';
 
@@ -85,7 +86,10 @@ describe('docker-compose.yml', () => {
     const line = pkg.scripts[script!];
     expect(line, `package.json has no "${script}" script`).toBeDefined();
     const entry = line!.split(/\s+/).at(-1)!;
-    expect(existsSync(join(REPO_ROOT, entry)), `${entry} does not exist`).toBe(true);
+    // A dist/ bundle exists only after `npm run build` (the image builds it): its source must exist.
+    const source = Object.entries(BUILT_ENTRIES).find(([, built]) => built === entry)?.[0];
+    if (entry.startsWith('dist/')) expect(source, `${entry} is not built by scripts/build.ts`).toBeDefined();
+    expect(existsSync(join(REPO_ROOT, source ?? entry)), `${source ?? entry} does not exist`).toBe(true);
     expect(s.depends_on).toMatchObject({ redis: { condition: 'service_healthy' } });
     expect(s.restart).toMatch(/^(always|unless-stopped|on-failure)/);
   });
