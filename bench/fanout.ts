@@ -481,6 +481,7 @@ async function run(target: Target, pattern: string): Promise<RunResult> {
   published.forEach((p, i) => (expected += p * established[i]!));
   const got = received.reduce((a, b) => a + b, 0);
   const windowS = (w1 - w0) / 1000;
+  const seconds = [...bySecond.entries()].sort((a, b) => a[0] - b[0]);
   const rssPerConn = (s1.rssBytes - idle.rssBytes) / Math.max(1, ok);
   return {
     target: target.name,
@@ -508,8 +509,8 @@ async function run(target: Target, pattern: string): Promise<RunResult> {
       mean: Math.round(hist.mean() * 10) / 10,
     },
     // Whether a high p99 is spread over the window or a few bad seconds: the slowest delivery of each tick second.
-    maxMsBySecond: [...bySecond.entries()].sort((a, b) => a[0] - b[0]).map(([, [, max]]) => max),
-    over200BySecond: [...bySecond.entries()].sort((a, b) => a[0] - b[0]).map(([, [, , over]]) => over),
+    maxMsBySecond: seconds.map(([, [, max]]) => max),
+    over200BySecond: seconds.map(([, [, , over]]) => over),
     messageBytes: target.messageBytes,
     serverCpuCores: Math.round(((s1.cpuMs - s0.cpuMs) / 1000 / windowS) * 100) / 100,
     serverRssIdleMB: mb(idle.rssBytes),

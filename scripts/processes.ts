@@ -316,14 +316,9 @@ export function npmScriptCommand(script: string): { command: string; args: strin
   return { command: process.execPath, args };
 }
 
-function bundleOf(entry: string): string {
+function builtEntry(entry: string): string {
   const built = (BUILT_ENTRIES as Record<string, string>)[entry];
   if (!built) throw new Error(`${entry} has no bundle in dist/ (scripts/build.ts builds ${Object.keys(BUILT_ENTRIES).join(', ')})`);
-  return built;
-}
-
-function builtEntry(entry: string): string {
-  const built = bundleOf(entry);
   if (!existsSync(join(REPO_ROOT, built))) throw new Error(`${built} does not exist: run \`npm run build\` first`);
   return built;
 }
