@@ -13,6 +13,7 @@ import type { LoadResult, Plan } from './fanout/load-client.ts';
 import { buildNativeLoadClient } from './fanout/native-client.ts';
 import { startNchan } from './fanout/nchan.ts';
 import type { PublisherStart } from './fanout/nchan-publisher.ts';
+import { parseGcTrace, type GcPause } from './fanout/gc-trace.ts';
 import { fdCounts, machineBusyMs, pssAll, sampleAll, withChildren, type ProcSample } from './fanout/procstat.ts';
 
 // bench:fanout — many SSE clients on one machine, Orrery and nchan side by side under the same load.
@@ -53,6 +54,7 @@ const { values: args } = parseArgs({
     runtime: { type: 'string', default: 'dist' },
     'node-args': { type: 'string' },
     profile: { type: 'boolean', default: false },
+    'trace-gc': { type: 'boolean', default: false },
     json: { type: 'string' },
     'load-client': { type: 'string' },
     help: { type: 'boolean', default: false },
@@ -64,7 +66,7 @@ if (args.help) {
 }
 
 function usage(): string {
-  return 'npm run bench:fanout -- [--clients 50000] [--channels 100] [--tick 1000] [--pattern spread,burst] [--targets orrery,nchan] [--bytes snapshot|N] [--duration 20] [--api-nodes 3] [--nchan-workers 3] [--load-procs N] [--per-address 5000] [--spread 0.9] [--runtime dist|tsx] [--node-args="--flag …"] [--load-client native|node] [--profile] [--json file]';
+  return 'npm run bench:fanout -- [--clients 50000] [--channels 100] [--tick 1000] [--pattern spread,burst] [--targets orrery,nchan] [--bytes snapshot|N] [--duration 20] [--api-nodes 3] [--nchan-workers 3] [--load-procs N] [--per-address 5000] [--spread 0.9] [--runtime dist|tsx] [--node-args="--flag …"] [--load-client native|node] [--profile] [--trace-gc] [--json file]';
 }
 
 function intArg(name: string, value: string | undefined, min: number, max: number): number {
@@ -103,7 +105,11 @@ let LOAD_CLIENT = { kind: 'node' as 'native' | 'node', file: './fanout/load-clie
 if (args.runtime !== 'dist' && args.runtime !== 'tsx') throw new Error(`--runtime must be dist or tsx, got ${args.runtime}`);
 const RUNTIME: ProjectRuntime = {
   runtime: args.runtime,
-  nodeArgs: args['node-args'] !== undefined ? args['node-args'].split(/\s+/).filter(Boolean) : args.runtime === 'dist' ? npmScriptCommand('serve').args.slice(0, -1) : [],
+  nodeArgs: [
+    ...(args['node-args'] !== undefined ? args['node-args'].split(/\s+/).filter(Boolean) : args.runtime === 'dist' ? npmScriptCommand('serve').args.slice(0, -1) : []),
+    // the API processes' GC pauses, to set beside the slowest deliveries of each second
+    ...(args['trace-gc'] ? ['--trace-gc'] : []),
+  ],
 };
 
 const HOST = '127.0.0.1';
@@ -215,6 +221,8 @@ interface Target {
   published(w0: number, w1: number): Promise<number[]>;
   /** mean bytes of one message's data, as sent */
   messageBytes: number;
+  /** the server processes' GC events (with --trace-gc; Orrery only) */
+  gcPauses?(): GcPause[];
   stop(): Promise<void>;
 }
 
@@ -259,6 +267,8 @@ interface RunResult {
   loadClient: 'native' | 'node';
   /** the load client processes' CPU in the window (as loadCpuCores) per message received in the window, µs */
   loadCpuUsPerMessage: number;
+  /** with --trace-gc: the servers' GC pauses of 10 ms or more in the window, as [second of the window, ms, kind] */
+  gcPauses?: [number, number, string][];
   serverProcesses: number;
   /** open descriptors per server process at the end of the window */
   serverFds: number[];
@@ -285,6 +295,8 @@ async function orreryTarget(pattern: string, profileDir: string | undefined): Pr
     PUBLISH_SPREAD: pattern === 'spread' ? String(SPREAD) : '0',
   }, { runtime: RUNTIME.runtime });
   cleanups.push(async () => void (await worker.stop()));
+  // --trace-gc times GC events from the isolate's start, which is the spawn give or take a few tens of ms
+  const spawnedAt = Date.now();
   const apis = await Promise.all(
     Array.from({ length: API_NODES }, () =>
       startApiNode({
@@ -318,6 +330,7 @@ async function orreryTarget(pattern: string, profileDir: string | undefined): Pr
     ports: apis.map((a) => a.port),
     path: (ch) => `/stream/${ch}`,
     messageBytes: n ? Math.round(total / n) : 0,
+    gcPauses: () => apis.flatMap((a) => parseGcTrace(a.text(), spawnedAt)),
     async published(w0, w1) {
       const count = "return #redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[2])";
       return Promise.all(
@@ -529,6 +542,15 @@ async function run(target: Target, pattern: string): Promise<RunResult> {
     readsPerMessage: Math.round((results.reduce((a, r) => a + r.reads, 0) / Math.max(1, got)) * 100) / 100,
     loadClient: LOAD_CLIENT.kind,
     loadCpuUsPerMessage: Math.round((((l1.cpuMs - l0.cpuMs) * 1000) / Math.max(1, got)) * 100) / 100,
+    ...(target.gcPauses && args['trace-gc']
+      ? {
+          gcPauses: target
+            .gcPauses()
+            .filter((g) => g.pauseMs >= 10 && g.at >= w0 && g.at < w1)
+            .sort((a, b) => a.at - b.at)
+            .map((g): [number, number, string] => [Math.floor((g.at - w0) / 1000), Math.round(g.pauseMs), g.kind]),
+        }
+      : {}),
   };
 }
 
@@ -562,6 +584,9 @@ function table(pattern: string, rows: RunResult[]): string {
     line('latency max ms', (r) => r.latencyMs.max),
     line('seconds of the window with a delivery over 200 ms', (r) => `${r.over200BySecond.filter((n) => n > 0).length} of ${r.over200BySecond.length}`, false),
     line('slowest delivery per second, ms', (r) => r.maxMsBySecond.join(' '), false),
+    ...(args['trace-gc']
+      ? [line('server GC pauses ≥ 10 ms (second of the window: ms kind)', (r) => r.gcPauses?.map(([s, ms, k]) => `${s}: ${ms} ${k}`).join(', ') || (r.gcPauses ? 'none' : 'n/a'), false)]
+      : []),
     line('server CPU (cores)', (r) => r.serverCpuCores),
     line('server RSS MB (idle before)', (r) => `${r.serverRssMB} (${r.serverRssIdleMB})`, false),
     line('RSS per connection KB (Δ over idle)', (r) => r.rssPerConnKB),
