@@ -7,10 +7,13 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
-# --- build: dist/server.js and dist/ephemeris-worker.js (esbuild, through tsx: both runtime dependencies) ---
+# --- build: dist/server.js and dist/ephemeris-worker.js (esbuild, through tsx: both runtime dependencies) and the
+#     API nodes' native fan-out writer dist/fanout.node (native/fanout.c against the image's Node-API headers) ---
 FROM deps AS build
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev && rm -rf /var/lib/apt/lists/*
 COPY tsconfig.json ./
 COPY scripts/build.ts ./scripts/build.ts
+COPY native ./native
 COPY src ./src
 COPY workers ./workers
 RUN npm run build

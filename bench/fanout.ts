@@ -55,6 +55,7 @@ const { values: args } = parseArgs({
     'node-args': { type: 'string' },
     profile: { type: 'boolean', default: false },
     'trace-gc': { type: 'boolean', default: false },
+    writer: { type: 'string', default: 'auto' },
     json: { type: 'string' },
     'load-client': { type: 'string' },
     help: { type: 'boolean', default: false },
@@ -66,7 +67,7 @@ if (args.help) {
 }
 
 function usage(): string {
-  return 'npm run bench:fanout -- [--clients 50000] [--channels 100] [--tick 1000] [--pattern spread,burst] [--targets orrery,nchan] [--bytes snapshot|N] [--duration 20] [--api-nodes 3] [--nchan-workers 3] [--load-procs N] [--per-address 5000] [--spread 0.9] [--runtime dist|tsx] [--node-args="--flag …"] [--load-client native|node] [--profile] [--trace-gc] [--json file]';
+  return 'npm run bench:fanout -- [--clients 50000] [--channels 100] [--tick 1000] [--pattern spread,burst] [--targets orrery,nchan] [--bytes snapshot|N] [--duration 20] [--api-nodes 3] [--nchan-workers 3] [--load-procs N] [--per-address 5000] [--spread 0.9] [--runtime dist|tsx] [--node-args="--flag …"] [--load-client native|node] [--writer auto|native|js] [--profile] [--trace-gc] [--json file]';
 }
 
 function intArg(name: string, value: string | undefined, min: number, max: number): number {
@@ -102,6 +103,7 @@ if (args['load-client'] !== undefined && args['load-client'] !== 'native' && arg
 /** set in main(): the file forked per load process, its arguments, and which client it is */
 let LOAD_CLIENT = { kind: 'node' as 'native' | 'node', file: './fanout/load-client.ts', args: [] as string[] };
 
+if (!['auto', 'native', 'js'].includes(args.writer!)) throw new Error(`--writer must be auto, native or js (the API nodes' FANOUT_WRITER), got ${args.writer}`);
 if (args.runtime !== 'dist' && args.runtime !== 'tsx') throw new Error(`--runtime must be dist or tsx, got ${args.runtime}`);
 const RUNTIME: ProjectRuntime = {
   runtime: args.runtime,
@@ -221,6 +223,8 @@ interface Target {
   published(w0: number, w1: number): Promise<number[]>;
   /** mean bytes of one message's data, as sent */
   messageBytes: number;
+  /** how the servers write a message to their sockets */
+  writer: string;
   /** the server processes' GC events (with --trace-gc; Orrery only) */
   gcPauses?(): GcPause[];
   stop(): Promise<void>;
@@ -267,6 +271,8 @@ interface RunResult {
   loadClient: 'native' | 'node';
   /** the load client processes' CPU in the window (as loadCpuCores) per message received in the window, µs */
   loadCpuUsPerMessage: number;
+  /** how the servers write a message to their sockets (Orrery: native or js; nchan: nginx's own) */
+  writer: string;
   /** with --trace-gc: the servers' GC pauses of 10 ms or more in the window, as [second of the window, ms, kind] */
   gcPauses?: [number, number, string][];
   serverProcesses: number;
@@ -302,6 +308,7 @@ async function orreryTarget(pattern: string, profileDir: string | undefined): Pr
       startApiNode({
         ...common,
         LOG_LEVEL: 'info',
+        FANOUT_WRITER: args.writer,
         ...(profileDir ? { NODE_OPTIONS: `--import=${fileURLToPath(new URL('./fanout/cpu-profile.mjs', import.meta.url))}`, FANOUT_PROFILE_DIR: profileDir } : {}),
       }, RUNTIME),
     ),
@@ -330,6 +337,8 @@ async function orreryTarget(pattern: string, profileDir: string | undefined): Pr
     ports: apis.map((a) => a.port),
     path: (ch) => `/stream/${ch}`,
     messageBytes: n ? Math.round(total / n) : 0,
+    // what each API node said it uses (FANOUT_WRITER auto: native when dist/fanout.node loads)
+    writer: [...new Set(apis.map((a) => String(a.logs.find((l) => l.fanoutWriter !== undefined)?.fanoutWriter ?? 'unknown')))].join('+'),
     gcPauses: () => apis.flatMap((a) => parseGcTrace(a.text(), spawnedAt)),
     async published(w0, w1) {
       const count = "return #redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[2])";
@@ -359,6 +368,7 @@ async function nchanTarget(pattern: string): Promise<Target> {
   const sizes = await Promise.all(CHANNEL_IDS.map((ch) => firstNchanMessageBytes(nchan.port, ch, 15_000)));
   return {
     name: 'nchan',
+    writer: 'nginx (C)',
     serverPids: () => withChildren(nchan.proc.pid),
     otherPids: () => [publisher.child.pid!],
     ports: [nchan.port],
@@ -542,6 +552,7 @@ async function run(target: Target, pattern: string): Promise<RunResult> {
     readsPerMessage: Math.round((results.reduce((a, r) => a + r.reads, 0) / Math.max(1, got)) * 100) / 100,
     loadClient: LOAD_CLIENT.kind,
     loadCpuUsPerMessage: Math.round((((l1.cpuMs - l0.cpuMs) * 1000) / Math.max(1, got)) * 100) / 100,
+    writer: target.writer,
     ...(target.gcPauses && args['trace-gc']
       ? {
           gcPauses: target
@@ -587,6 +598,7 @@ function table(pattern: string, rows: RunResult[]): string {
     ...(args['trace-gc']
       ? [line('server GC pauses ≥ 10 ms (second of the window: ms kind)', (r) => r.gcPauses?.map(([s, ms, k]) => `${s}: ${ms} ${k}`).join(', ') || (r.gcPauses ? 'none' : 'n/a'), false)]
       : []),
+    line('server socket writes', (r) => r.writer, false),
     line('server CPU (cores)', (r) => r.serverCpuCores),
     line('server RSS MB (idle before)', (r) => `${r.serverRssMB} (${r.serverRssIdleMB})`, false),
     line('RSS per connection KB (Δ over idle)', (r) => r.rssPerConnKB),

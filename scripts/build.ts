@@ -1,6 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // `npm run build`: bundles the two entry points into dist/ as plain JavaScript, so production processes start with
@@ -16,6 +17,35 @@ export const BUILT_ENTRIES = {
   'src/server.ts': 'dist/server.js',
   'workers/ephemeris-worker.ts': 'dist/ephemeris-worker.js',
 } as const;
+
+/** The batched socket writer of the hub (native/fanout.c), built next to the bundles; see src/hub/batch-writer.ts. */
+export const NATIVE_FANOUT = 'dist/fanout.node';
+
+export type NativeFanoutBuild = { ok: true; file: string } | { ok: false; reason: string };
+
+/**
+ * Compiles native/fanout.c against the running Node's Node-API headers into dist/fanout.node (replaced at once, like
+ * the bundles). Without a C compiler or the headers the API nodes write through net.Socket instead: slower, same bytes.
+ */
+export function buildNativeFanout(cc = process.env.CC || 'cc'): NativeFanoutBuild {
+  const include = join(dirname(process.execPath), '..', 'include', 'node');
+  if (!existsSync(join(include, 'node_api.h'))) return { ok: false, reason: `no Node-API headers in ${include}` };
+  const file = join(REPO_ROOT, NATIVE_FANOUT);
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    execFileSync(cc, ['-O2', '-Wall', '-Wextra', '-shared', '-fPIC', '-I', include, '-o', tmp, join(REPO_ROOT, 'native', 'fanout.c')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 60_000,
+    });
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    const e = err as NodeJS.ErrnoException & { stderr?: Buffer };
+    return { ok: false, reason: e.code === 'ENOENT' ? `no C compiler (${cc})` : `${cc} failed: ${e.stderr?.toString().trim() || e.message}` };
+  }
+  renameSync(tmp, file);
+  return { ok: true, file };
+}
 
 export async function buildDist(): Promise<void> {
   const { outputFiles } = await build({
@@ -39,6 +69,8 @@ export async function buildDist(): Promise<void> {
     writeFileSync(tmp, file.contents);
     renameSync(tmp, file.path);
   }
+  const native = buildNativeFanout();
+  if (!native.ok) process.stderr.write(`build: ${NATIVE_FANOUT} not built (${native.reason}); API nodes will write through net.Socket\n`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await buildDist();

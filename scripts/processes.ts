@@ -214,7 +214,7 @@ export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 /** Every setting src/config.ts reads: stripped from the inherited environment so a test states what it means. */
 const CONFIG_KEYS = [
   'PORT', 'HOST', 'REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_PREFIX', 'TICK_MS', 'HISTORY_SECONDS', 'HEARTBEAT_MS', 'LOG_LEVEL',
-  'SLOW_CLIENT_MS', 'WORKER_LOCATIONS', 'PUBLISH_SPREAD',
+  'SLOW_CLIENT_MS', 'WORKER_LOCATIONS', 'PUBLISH_SPREAD', 'FANOUT_WRITER',
 ];
 
 export interface LogLine {

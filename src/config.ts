@@ -62,6 +62,11 @@ const schema = z.object({
   STATUS_INTERVAL_MS: positiveInt.min(200).default(2000),
   /** `npm run worker` only: serve its Prometheus metrics (tick duration, skips, Redis) on this port; unset: none. */
   METRICS_PORT: port.optional(),
+  /**
+   * How an API node writes a message to its stream sockets: `native` in one call per message (dist/fanout.node, built
+   * by `npm run build`; refuses to start without it), `js` one net.Socket write per client, `auto` native when built.
+   */
+  FANOUT_WRITER: z.enum(['auto', 'native', 'js']).default('auto'),
   /** Status events kept for resuming status clients, and length of the join/leave activity feed. */
   STATUS_HISTORY: positiveInt.max(10_000).default(60),
 }).superRefine((c, ctx) => {

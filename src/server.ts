@@ -9,6 +9,7 @@ import type { Config } from './config.ts';
 import { loadConfigOrExit, onStopSignal } from './entry.ts';
 import { createApp } from './http/app.ts';
 import { SHUTDOWN_FRAME } from './http/stream.ts';
+import { chooseBatchWriter } from './hub/batch-writer.ts';
 import { Hub } from './hub/hub.ts';
 import { createLogger, type Logger } from './log.ts';
 import { parseTrustedProxies } from './http/client-ip.ts';
@@ -74,7 +75,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     fanout.frames += n;
     return n;
   });
-  hub = new Hub(measured, log.child({ component: 'hub' }));
+  const fanoutWriter = chooseBatchWriter(config.FANOUT_WRITER);
+  log.info({ fanoutWriter: fanoutWriter.writer ? 'native' : 'js' }, `fan-out: ${fanoutWriter.note}`);
+  hub = new Hub(measured, log.child({ component: 'hub' }), { batchWriter: fanoutWriter.writer });
   metrics.watchHub(hub, broker);
   const presence = options.presence ?? createPresenceStore(config, log);
   const tracker = new PresenceTracker();

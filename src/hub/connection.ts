@@ -114,6 +114,30 @@ export class SseConnection implements Beating {
     this.sink.uncork?.();
   }
 
+  /**
+   * The hub's batched write: when this message would be written at once and the sink can take a direct write, counts
+   * it as written and returns the socket's descriptor for the hub to send it; otherwise deals with it as push() does
+   * and returns -1.
+   */
+  claim(id: number, frame: Buffer): number {
+    if (this.closed || id <= this.lastId) return -1;
+    const fd = this.priming || this.blocked ? -1 : (this.sink.directFd?.() ?? -1);
+    if (fd < 0) {
+      this.push(id, frame);
+      return -1;
+    }
+    this.lastId = id;
+    this.lastWrite = Date.now();
+    return fd;
+  }
+
+  /** The batched write of a claimed frame came up short: the rest goes through the sink, which queues it. */
+  settle(frame: Buffer, written: number): void {
+    if (this.closed) return;
+    // An error (the peer gone) surfaces as the sink's own write error and close.
+    this.write(written > 0 ? frame.subarray(written) : frame);
+  }
+
   private offer(id: number, frame: Buffer): void {
     if (id <= this.lastId) return;
     if (!this.blocked) {

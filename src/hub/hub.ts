@@ -1,5 +1,6 @@
 import type { Broker, BrokerMessage, Unsubscribe } from '../broker/broker.ts';
 import type { Logger } from '../log.ts';
+import type { BatchWriter } from './batch-writer.ts';
 import { frame } from './frame.ts';
 import type { FramedMessage } from './connection.ts';
 
@@ -8,6 +9,13 @@ import type { FramedMessage } from './connection.ts';
 
 export interface HubClient {
   push(id: number, frame: Buffer): void;
+  /**
+   * For a batched write: the descriptor to which the hub may send this message directly, the client counting it as
+   * sent; or -1 when the client has dealt with it itself (as push() would: written, held, conflated or skipped).
+   */
+  claim?(id: number, frame: Buffer): number;
+  /** After a claimed message's batched write: what the kernel took (bytes, or -errno). Called only when short. */
+  settle?(frame: Buffer, written: number): void;
   close(reason: string, farewell?: Buffer): void;
 }
 
@@ -42,6 +50,8 @@ export interface HubOptions {
    * it before being refused (default 3000 ms): a node that has just started must not turn its first clients away.
    */
   readyWaitMs?: number;
+  /** Sends each message to the claiming clients' sockets in one call (see batch-writer.ts); absent: push() each. */
+  batchWriter?: BatchWriter;
 }
 
 export class Hub {
@@ -51,6 +61,9 @@ export class Hub {
   private readonly readyWaitMs: number;
   /** one poll of broker.ready() shared by every waiting client */
   private readyWait: Promise<boolean> | undefined;
+  private readonly batchWriter: BatchWriter | undefined;
+  /** reused by every batched dispatch (one runs at a time), grown to the largest channel */
+  private batch = { fds: new Int32Array(0), results: new Int32Array(0), clients: [] as (HubClient | undefined)[] };
 
   constructor(
     readonly broker: Broker,
@@ -58,6 +71,7 @@ export class Hub {
     options: HubOptions = {},
   ) {
     this.readyWaitMs = options.readyWaitMs ?? 3000;
+    this.batchWriter = options.batchWriter;
   }
 
   /**
@@ -124,9 +138,38 @@ export class Hub {
     const framed = updateFrame(message);
     state.last = framed;
     this.dispatched++;
-    // push() only queues or writes without waiting; a client that closes itself here is removed from the Set,
-    // which iteration tolerates.
-    for (const client of state.clients) client.push(framed.id, framed.frame);
+    // push() and claim() only queue or write without waiting; a client that closes itself here is removed from the
+    // Set, which iteration tolerates.
+    if (this.batchWriter) this.writeBatched(this.batchWriter, state.clients, framed);
+    else for (const client of state.clients) client.push(framed.id, framed.frame);
+  }
+
+  /** Every client that can take the frame straight away gets it in one writeAll(); the others as push() would. */
+  private writeBatched(writer: BatchWriter, clients: Set<HubClient>, m: FramedMessage): void {
+    if (this.batch.fds.length < clients.size) {
+      const size = Math.max(clients.size, this.batch.fds.length * 2);
+      this.batch = { fds: new Int32Array(size), results: new Int32Array(size), clients: new Array(size) };
+    }
+    const { fds, results, clients: claimed } = this.batch;
+    let n = 0;
+    for (const client of clients) {
+      if (!client.claim) {
+        client.push(m.id, m.frame);
+        continue;
+      }
+      const fd = client.claim(m.id, m.frame);
+      if (fd < 0) continue;
+      fds[n] = fd;
+      claimed[n++] = client;
+    }
+    if (n === 0) return;
+    writer.writeAll(fds, n, m.frame, results);
+    const length = m.frame.length;
+    for (let i = 0; i < n; i++) {
+      if (results[i] !== length) claimed[i]!.settle!(m.frame, results[i]!);
+      // not kept alive by the scratch array once gone
+      claimed[i] = undefined;
+    }
   }
 
   /** The newest message of a joined channel: cached from the live feed, else read once from the broker. */

@@ -18,6 +18,11 @@ export interface SseSink {
   onDrain(listener: () => void): void;
   /** The peer went away, or end/destroy completed. Called at most once. */
   onClose(listener: () => void): void;
+  /**
+   * Optional: the socket's descriptor when bytes written to it directly right now would follow everything written
+   * before (nothing queued in Node or libuv) and it is open; else -1. For the hub's batched writes.
+   */
+  directFd?(): number;
   /** Optional batching: writes between cork() and uncork() leave in one go. */
   cork?(): void;
   uncork?(): void;
@@ -52,6 +57,13 @@ export class SocketSink implements SseSink {
   }
   get bufferedBytes(): number {
     return this.socket.writableLength;
+  }
+  directFd(): number {
+    const socket = this.socket;
+    // writableLength counts what is buffered and what libuv is still writing; a destroyed socket's descriptor may
+    // already belong to another connection. `_handle.fd` is Node's own (libuv's) descriptor of the TCP handle.
+    if (socket.destroyed || socket.writableLength !== 0 || socket.writableCorked !== 0) return -1;
+    return (socket as unknown as { _handle: { fd?: number } | null })._handle?.fd ?? -1;
   }
   end(): void {
     // The server allows half-open sockets; close ours once what is buffered has gone.

@@ -25,6 +25,10 @@ afterAll(async () => {
   await Promise.all([worker?.stop(), api?.stop()]);
 });
 
+it('writes its streams through the native fan-out writer the build made', () => {
+  expect(api.logs.find((l) => typeof l.msg === 'string' && l.msg.startsWith('fan-out:'))).toMatchObject({ fanoutWriter: 'native' });
+});
+
 it('streams the worker’s snapshots', async () => {
   stream = await openStream(`${api.url}/stream/paris`);
   expect(stream.status).toBe(200);

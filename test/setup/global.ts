@@ -1,4 +1,5 @@
 import type { TestProject } from 'vitest/node';
+import { NATIVE_FANOUT, buildNativeFanout } from '../../scripts/build.ts';
 import { INSTALL_HINT, dockerAnswers, startRedisServer } from './redis.ts';
 
 // Global setup: one real Redis for the whole run, handed to tests as inject('redisUrl').
@@ -15,6 +16,9 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // API nodes started by tests (from the sources or the bundles) write through dist/fanout.node as production does.
+  const native = buildNativeFanout();
+  if (!native.ok) process.stderr.write(`global setup: ${NATIVE_FANOUT} not built (${native.reason}); API nodes in tests write through net.Socket\n`);
   const fromEnv = process.env.REDIS_URL;
   if (fromEnv) {
     project.provide('redisUrl', fromEnv);

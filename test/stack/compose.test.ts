@@ -215,6 +215,10 @@ describe('Dockerfile', () => {
     const ignored = read('.dockerignore').split('\n').map((l) => l.trim());
     expect(ignored).toContain('dist');
     expect(ignored).toContain('!scripts/build.ts');
+    // the native fan-out writer is compiled in the build stage and travels inside dist/
+    expect(dockerfile).toMatch(/^COPY native \.\/native$/m);
+    expect(dockerfile).toMatch(/apt-get install -y --no-install-recommends gcc libc6-dev/);
+    expect(ignored).not.toContain('native');
   });
 
   it('copies everything the scripts run, and tsx is a runtime dependency', () => {
