@@ -45,7 +45,14 @@ export const SSE_RESPONSE_HEAD: Buffer = Buffer.from(
 
 /** A stream owning its socket: the head, then frames as they are, until the socket closes. */
 export class SocketSink implements SseSink {
+  /**
+   * Node's (libuv's) descriptor of the TCP handle, -1 where there is none (Windows). Read once: it stays the socket's
+   * until the socket is destroyed, after which directFd() never hands it out (it may then belong to another one).
+   */
+  private readonly fd: number;
+
   constructor(private readonly socket: Socket) {
+    this.fd = (socket as unknown as { _handle: { fd?: number } | null })._handle?.fd ?? -1;
     // Small, latency-sensitive writes: never wait for Nagle.
     socket.setNoDelay(true);
     // A client that ends its side has gone (as Node's HTTP server treats it): close ours too.
@@ -60,10 +67,9 @@ export class SocketSink implements SseSink {
   }
   directFd(): number {
     const socket = this.socket;
-    // writableLength counts what is buffered and what libuv is still writing; a destroyed socket's descriptor may
-    // already belong to another connection. `_handle.fd` is Node's own (libuv's) descriptor of the TCP handle.
+    // writableLength counts what is buffered and what libuv is still writing.
     if (socket.destroyed || socket.writableLength !== 0 || socket.writableCorked !== 0) return -1;
-    return (socket as unknown as { _handle: { fd?: number } | null })._handle?.fd ?? -1;
+    return this.fd;
   }
   end(): void {
     // The server allows half-open sockets; close ours once what is buffered has gone.
