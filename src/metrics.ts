@@ -7,8 +7,12 @@ import { LOCATIONS } from './sky/locations.ts';
 // reason, reconnects) is read at scrape time, so nothing is added to the per-message path except one histogram
 // observation per message (the publish → write lag), taken after the fan-out loop.
 
+export type StreamServedBy = 'socket' | 'response' | 'web';
+
 export interface Metrics {
   registry: Registry;
+  /** a stream opened, served on its bare socket, through a ServerResponse, or as a web stream body */
+  streamOpened(served: StreamServedBy): void;
   /** a stream closed: its conflated and dropped frames are added */
   streamClosed(conflated: number, dropped: number): void;
   /** a request refused by a limit (e.g. too_many_streams) */
@@ -103,6 +107,12 @@ export function createMetrics(options: { node: string; defaults?: boolean }): Me
       this.inc(hub?.stats().closed.slow_client ?? 0);
     },
   });
+  const opened = new Counter({
+    name: 'orrery_streams_opened_total',
+    help: 'Stream connections opened, by how they are served: socket (the bare socket, batched writes), response (a keep-alive connection that served other requests first: Node\'s ServerResponse), web',
+    labelNames: ['served'],
+    registers,
+  });
   const refusals = new Counter({
     name: 'orrery_requests_refused_total',
     help: 'Requests refused by a limit, by reason',
@@ -119,6 +129,9 @@ export function createMetrics(options: { node: string; defaults?: boolean }): Me
 
   return {
     registry,
+    streamOpened(served) {
+      opened.inc({ served });
+    },
     streamClosed(c, d) {
       if (c > 0) conflated.inc(c);
       if (d > 0) dropped.inc(d);

@@ -134,7 +134,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       log,
       admit: limiter.admit,
       observer: {
-        joined: (channel) => tracker.joined(channel),
+        joined: (channel, served) => {
+          tracker.joined(channel);
+          metrics.streamOpened(served);
+        },
         left: (channel, _reason, conn) => {
           tracker.left(channel);
           metrics.streamClosed(conn.conflated, conn.dropped);

@@ -14,6 +14,7 @@ import { parseLat, parseLon, quote } from '../sky/observer.ts';
 import type { Location } from '../sky/types.ts';
 import { HttpError, invalidParameter } from './errors.ts';
 import { addRoute, errorResponses } from './openapi.ts';
+import type { StreamServedBy } from '../metrics.ts';
 import { STREAM_SOCKET, type StreamFrontEnv } from './stream-front.ts';
 import { queryParser } from './validate.ts';
 
@@ -41,7 +42,7 @@ export interface StreamDeps {
 }
 
 export interface StreamObserver {
-  joined(channel: string): void;
+  joined(channel: string, served: StreamServedBy): void;
   left(channel: string, reason: CloseReason, conn: SseConnection): void;
 }
 
@@ -142,13 +143,13 @@ export function mountStream(app: OpenAPIHono, deps: StreamDeps): void {
     const conn = new SseConnection(sink, connectionOptions);
     if (admitted) conn.onClose(admitted);
     conn.writeControl(RETRY_FRAME);
-    void attach(conn, location.id, lastEventId);
+    void attach(conn, location.id, lastEventId, socket ? 'socket' : onNode ? 'response' : 'web');
     return web ? new Response(web.stream, { status: 200, headers: SSE_HEADERS }) : RESPONSE_ALREADY_SENT;
   };
 
-  const attach = async (conn: SseConnection, channel: string, lastEventId: number | undefined): Promise<void> => {
+  const attach = async (conn: SseConnection, channel: string, lastEventId: number | undefined, served: StreamServedBy): Promise<void> => {
     const opened = Date.now();
-    deps.observer?.joined(channel);
+    deps.observer?.joined(channel, served);
     conn.onClose((reason: CloseReason) => {
       hub.leave(channel, conn, reason);
       deps.observer?.left(channel, reason, conn);

@@ -199,6 +199,28 @@ describe('the stack through nginx', () => {
     expect([...nodes].sort()).toEqual([nodeAddress(0), nodeAddress(1)].sort());
   });
 
+  it('serves streams through nginx on the nodes\' bare sockets, even while nginx keeps idle keep-alive connections to them', async () => {
+    // What each node says it opened, by how (its /metrics; nginx does not expose that route).
+    const opened = async (): Promise<Record<string, number>> => {
+      const sums: Record<string, number> = {};
+      for (const url of stack.apiUrls) {
+        const text = await (await fetch(`${url}/metrics`)).text();
+        for (const m of text.matchAll(/^orrery_streams_opened_total\{[^}]*served="(\w+)"[^}]*\} (\d+)$/gm)) sums[m[1]!] = (sums[m[1]!] ?? 0) + Number(m[2]);
+      }
+      return sums;
+    };
+    const before = await opened();
+    // API requests leave upstream connections idle in nginx's keep-alive pool…
+    for (let i = 0; i < 6; i++) expect((await get('/planets/mars')).status).toBe(200);
+    // …which a stream must not be sent over: a node serves a stream on a reused connection through Node's
+    // ServerResponse (twice the memory per stream, and one write per client instead of the batched one).
+    const cs = Array.from({ length: 4 }, () => client('/stream/paris'));
+    await Promise.all(cs.map((c, i) => c.waitFor(`client ${i} first event`, (ev) => ev.length >= 1, 10_000)));
+    const after = await opened();
+    expect((after.socket ?? 0) - (before.socket ?? 0)).toBe(4);
+    expect((after.response ?? 0) - (before.response ?? 0)).toBe(0);
+  });
+
   it(`answers stream number ${STREAMS_PER_CLIENT + 1} from one address with 429 JSON and Retry-After`, async () => {
     const cs = Array.from({ length: STREAMS_PER_CLIENT }, () => client('/stream/tokyo'));
     await Promise.all(cs.map((c, i) => c.waitFor(`client ${i} first event`, (ev) => ev.length >= 1, 10_000)));
