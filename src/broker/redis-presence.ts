@@ -16,6 +16,9 @@ export interface RedisPresenceOptions {
   log: Logger;
 }
 
+/** How long a call made before the connection was ever ready waits for it. */
+const FIRST_CONNECT_WAIT_MS = 2000;
+
 export function createRedisPresence(options: RedisPresenceOptions): PresenceStore {
   const common = {
     enableOfflineQueue: false,
@@ -29,11 +32,25 @@ export function createRedisPresence(options: RedisPresenceOptions): PresenceStor
     : new Redis(options.url!, { ...common, connectionName: 'orrery-presence' });
   // Errors are the broker's to report (it watches the same server); here they only fail a write or a read.
   conn.on('error', (err: Error) => options.log.debug({ err: err.message }, 'presence connection error'));
+  // The first status round runs as the process starts, while this connection is still being made: without the
+  // offline queue it would fail at once and the node would report the store unreachable on every start. Until the
+  // connection has been ready once, a call waits for it, briefly.
+  let everReady = false;
+  const firstReady = new Promise<void>((resolve) => conn.once('ready', resolve)).then(() => {
+    everReady = true;
+  });
+  const connecting = async (): Promise<void> => {
+    if (everReady) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([firstReady, new Promise<void>((resolve) => (timer = setTimeout(resolve, FIRST_CONNECT_WAIT_MS)))]);
+    clearTimeout(timer);
+  };
   const key = `${options.prefix}{presence}`;
   let maxTtl = 0;
   return {
     async put(report: Report, ttlMs: number) {
       maxTtl = Math.max(maxTtl, ttlMs);
+      await connecting();
       await conn
         .multi()
         .hset(key, reportKey(report.kind, report.id), encodeReport(report, ttlMs))
@@ -41,9 +58,11 @@ export function createRedisPresence(options: RedisPresenceOptions): PresenceStor
         .exec();
     },
     async remove(kind, id) {
+      await connecting();
       await conn.hdel(key, reportKey(kind, id));
     },
     async readAll() {
+      await connecting();
       const all = await conn.hgetall(key);
       const now = Date.now();
       const out: Report[] = [];

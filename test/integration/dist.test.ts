@@ -29,6 +29,14 @@ it('writes its streams through the native fan-out writer the build made', () => 
   expect(api.logs.find((l) => typeof l.msg === 'string' && l.msg.startsWith('fan-out:'))).toMatchObject({ fanoutWriter: 'native' });
 });
 
+it('does not report the presence store unreachable when Redis answers from the start', async () => {
+  // The first status round runs while the presence connection is still being made.
+  await api.waitForLog((l) => l.msg === 'listening' || (typeof l.msg === 'string' && l.msg.startsWith('listening')));
+  await new Promise((r) => setTimeout(r, 500));
+  const presence = api.logs.filter((l) => typeof l.msg === 'string' && l.msg.startsWith('presence store'));
+  expect(presence).toEqual([]);
+});
+
 it('streams the worker’s snapshots', async () => {
   stream = await openStream(`${api.url}/stream/paris`);
   expect(stream.status).toBe(200);
