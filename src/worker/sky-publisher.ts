@@ -91,9 +91,13 @@ export function createSkyTick(options: Omit<SkyPublisherOptions, 'tickMs'>): (ti
     for (let k = 0; k < slices; k++) {
       // Slots are fixed relative to the tick instant, so a slow compute shortens the spread instead of stretching it.
       const due = tickMs + Math.round((k * spreadMs) / slices);
-      const wait = due - Date.now();
-      if (wait > 0) await sleep(wait);
-      else if (k > 0) lateMs = Math.max(lateMs, -wait);
+      let wait = due - Date.now();
+      if (wait <= 0 && k > 0) lateMs = Math.max(lateMs, -wait);
+      // A timer runs on the loop's cached clock and may fire a millisecond before Date.now() reaches `due`.
+      while (wait > 0) {
+        await sleep(wait);
+        wait = due - Date.now();
+      }
       const tail = `,"publishedAt":${Date.now()}}`;
       // Same bytes as JSON.stringify({ location, time, bodies, publishedAt }), with the constant parts reused.
       const items: PublishItem[] = [];
