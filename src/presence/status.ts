@@ -211,9 +211,11 @@ export class StatusChannel {
       .filter((r): r is WorkerReport => r.kind === 'worker')
       .map((w) => {
         const age = w.lastTickAt === null ? null : now - w.lastTickAt;
+        // A worker still on its first tick gets, from its start, the allowance it gets between ticks.
+        const sinceTick = age ?? now - w.startedAt;
         return {
           id: w.id,
-          healthy: w.brokerReady && age !== null && age < w.tickMs * 3 + this.options.intervalMs * 2,
+          healthy: w.brokerReady && sinceTick < w.tickMs * 3 + this.options.intervalMs * 2,
           tickMs: w.tickMs,
           ticks: w.ticks,
           skipped: w.skipped,

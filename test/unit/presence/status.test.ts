@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/log.ts';
 import { publishedAtOf } from '../../../src/metrics.ts';
 import { StatusChannel } from '../../../src/presence/status.ts';
-import { createMemoryPresence, type NodeReport } from '../../../src/presence/store.ts';
+import { createMemoryPresence, type NodeReport, type WorkerReport } from '../../../src/presence/store.ts';
 
 // The status channel's aggregation over several nodes' reports in one store: subscribers summed per location across
 // nodes, join/leave differences as activity, expired reports dropped, history bounded, frames pushed to clients.
@@ -48,6 +48,24 @@ describe('StatusChannel', () => {
 
     for (let i = 0; i < 5; i++) await channel.refresh();
     expect(channel.backlog(0)).toHaveLength(3); // STATUS_HISTORY bounds the replay
+  });
+
+  it('calls a worker healthy while it ticks, or while its first tick is still within the allowance from its start', async () => {
+    const store = createMemoryPresence();
+    const channel = new StatusChannel({ store, nodeId: 'a', intervalMs: 1000, history: 5, ownReport: () => report('a'), log: silentLogger });
+    const now = Date.now();
+    // allowance: tickMs × 3 + intervalMs × 2 = 3500 ms
+    const worker = (id: string, over: Partial<WorkerReport>): WorkerReport => ({
+      kind: 'worker', id, startedAt: now, updatedAt: now, tickMs: 500, ticks: 0, skipped: 0, failed: 0, lastTickAt: null,
+      lastDurationMs: 0, maxDurationMs: 0, brokerReady: true, ...over,
+    });
+    await store.put(worker('ticking', { ticks: 9, lastTickAt: now - 400 }), 10_000);
+    await store.put(worker('starting', {}), 10_000);
+    await store.put(worker('stuck-at-start', { startedAt: now - 5000 }), 10_000);
+    await store.put(worker('stalled', { startedAt: now - 60_000, ticks: 9, lastTickAt: now - 5000 }), 10_000);
+    await store.put(worker('no-broker', { ticks: 9, lastTickAt: now - 400, brokerReady: false }), 10_000);
+    const healthy = Object.fromEntries((await channel.refresh()).workers.map((w) => [w.id, w.healthy]));
+    expect(healthy).toEqual({ ticking: true, starting: true, 'stuck-at-start': false, stalled: false, 'no-broker': false });
   });
 
   it('drops a report past its expiry and one withdrawn on stop', async () => {
