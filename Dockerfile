@@ -12,7 +12,7 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 FROM deps AS build
 RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev && rm -rf /var/lib/apt/lists/*
 COPY tsconfig.json ./
-COPY scripts/build.ts ./scripts/build.ts
+COPY scripts/build.ts scripts/cc.ts ./scripts/
 COPY native ./native
 COPY src ./src
 COPY workers ./workers

@@ -1,7 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
+import { compileC } from './cc.ts';
 import { fileURLToPath } from 'node:url';
 
 // `npm run build`: bundles the two entry points into dist/ as plain JavaScript, so production processes start with
@@ -33,15 +33,10 @@ export function buildNativeFanout(cc = process.env.CC || 'cc'): NativeFanoutBuil
   const file = join(REPO_ROOT, NATIVE_FANOUT);
   mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    execFileSync(cc, ['-O2', '-Wall', '-Wextra', '-shared', '-fPIC', '-I', include, '-o', tmp, join(REPO_ROOT, 'native', 'fanout.c')], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 60_000,
-    });
-  } catch (err) {
+  const failed = compileC(['-O2', '-Wall', '-Wextra', '-shared', '-fPIC', '-I', include, '-o', tmp, join(REPO_ROOT, 'native', 'fanout.c')], cc);
+  if (failed) {
     rmSync(tmp, { force: true });
-    const e = err as NodeJS.ErrnoException & { stderr?: Buffer };
-    return { ok: false, reason: e.code === 'ENOENT' ? `no C compiler (${cc})` : `${cc} failed: ${e.stderr?.toString().trim() || e.message}` };
+    return { ok: false, reason: failed };
   }
   renameSync(tmp, file);
   return { ok: true, file };

@@ -215,6 +215,9 @@ describe('Dockerfile', () => {
     const ignored = read('.dockerignore').split('\n').map((l) => l.trim());
     expect(ignored).toContain('dist');
     expect(ignored).toContain('!scripts/build.ts');
+    // what build.ts imports travels with it
+    expect(ignored).toContain('!scripts/cc.ts');
+    expect(dockerfile).toMatch(/^COPY scripts\/build\.ts scripts\/cc\.ts \.\/scripts\/$/m);
     // the native fan-out writer is compiled in the build stage and travels inside dist/
     expect(dockerfile).toMatch(/^COPY native \.\/native$/m);
     expect(dockerfile).toMatch(/apt-get install -y --no-install-recommends gcc libc6-dev/);
