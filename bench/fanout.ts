@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { freePort, listensOn, spawnProcess, startApiNode, startWorker, uniquePrefix, waitUntil, type ManagedProcess, type ProjectProcess, type ProjectRuntime, npmScriptCommand } from '../scripts/processes.ts';
 import { buildDist } from '../scripts/build.ts';
 import { redisCommand, respCommand } from '../scripts/resp.ts';
+import { FANOUT_WRITERS } from '../src/config.ts';
 import { LOCATIONS } from '../src/sky/locations.ts';
 import { Histogram } from './fanout/histogram.ts';
 import type { LoadResult, Plan } from './fanout/load-client.ts';
@@ -103,7 +104,7 @@ if (args['load-client'] !== undefined && args['load-client'] !== 'native' && arg
 /** set in main(): the file forked per load process, its arguments, and which client it is */
 let LOAD_CLIENT = { kind: 'node' as 'native' | 'node', file: './fanout/load-client.ts', args: [] as string[] };
 
-if (!['auto', 'native', 'js'].includes(args.writer!)) throw new Error(`--writer must be auto, native or js (the API nodes' FANOUT_WRITER), got ${args.writer}`);
+if (!(FANOUT_WRITERS as readonly string[]).includes(args.writer!)) throw new Error(`--writer must be one of ${FANOUT_WRITERS.join(', ')} (the API nodes' FANOUT_WRITER), got ${args.writer}`);
 if (args.runtime !== 'dist' && args.runtime !== 'tsx') throw new Error(`--runtime must be dist or tsx, got ${args.runtime}`);
 const RUNTIME: ProjectRuntime = {
   runtime: args.runtime,

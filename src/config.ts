@@ -3,6 +3,9 @@ import { z } from 'zod';
 // Every setting Orrery reads from the environment, with its default, in one place.
 // Read once at start-up by the entry points; a bad value stops the process with a message naming it.
 
+/** FANOUT_WRITER's values (see the schema). */
+export const FANOUT_WRITERS = ['auto', 'native', 'js'] as const;
+
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 
@@ -66,7 +69,7 @@ const schema = z.object({
    * How an API node writes a message to its stream sockets: `native` in one call per message (dist/fanout.node, built
    * by `npm run build`; refuses to start without it), `js` one net.Socket write per client, `auto` native when built.
    */
-  FANOUT_WRITER: z.enum(['auto', 'native', 'js']).default('auto'),
+  FANOUT_WRITER: z.enum(FANOUT_WRITERS).default('auto'),
   /** Status events kept for resuming status clients, and length of the join/leave activity feed. */
   STATUS_HISTORY: positiveInt.max(10_000).default(60),
 }).superRefine((c, ctx) => {

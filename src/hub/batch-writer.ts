@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import type { Config } from '../config.ts';
 
 // The same frame to many sockets in one call (native/fanout.c, built by `npm run build` as dist/fanout.node).
 // The hub uses it when present; without it every client's frame goes through its net.Socket: the same bytes for
@@ -15,8 +16,6 @@ export interface BatchWriter {
    */
   writeAll(fds: Int32Array, count: number, bytes: Uint8Array, results: Int32Array): void;
 }
-
-export type FanoutWriterSetting = 'auto' | 'native' | 'js';
 
 // dist/server.js finds it beside itself; src/hub/batch-writer.ts (npm start, tests) in the repository's dist/.
 const CANDIDATES = [new URL('./fanout.node', import.meta.url), new URL('../../dist/fanout.node', import.meta.url)].map((u) =>
@@ -42,7 +41,7 @@ export function loadNativeBatchWriter(candidates: readonly string[] = CANDIDATES
  * `note` says what was chosen and why, for the start-up log.
  */
 export function chooseBatchWriter(
-  setting: FanoutWriterSetting,
+  setting: Config['FANOUT_WRITER'],
   candidates: readonly string[] = CANDIDATES,
 ): { writer: BatchWriter | undefined; note: string } {
   if (setting === 'js') return { writer: undefined, note: 'net.Socket writes (FANOUT_WRITER=js)' };
