@@ -39,7 +39,13 @@ const reporter = startWorkerReporter({
   log,
 });
 let started: TickLoop | undefined;
-const metrics = createWorkerMetrics({ node: `${hostname()}-${process.pid}`, broker, loop: () => started });
+const metrics = createWorkerMetrics({
+  node: `${hostname()}-${process.pid}`,
+  broker,
+  loop: () => started,
+  tickMs: config.TICK_MS,
+  graceMs: config.STATUS_INTERVAL_MS * 2,
+});
 const spreadMs = Math.round(config.PUBLISH_SPREAD * config.TICK_MS);
 const loop = startSkyPublisher({
   broker,

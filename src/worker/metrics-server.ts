@@ -6,14 +6,25 @@ import { registerTickAndBrokerMetrics } from '../metrics.ts';
 import type { TickLoop } from './tick-loop.ts';
 
 // The worker has no API: with METRICS_PORT set it answers GET /metrics (Prometheus text) on a port of its own, with
-// its tick duration histogram, tick counters and Redis state. Anything else is a 404 JSON.
+// its tick duration histogram, tick counters and Redis state, and GET /healthz for a container health check: 200 while
+// the broker is reachable and a tick finished within the last three tick intervals plus a start-up allowance (the
+// same allowance /status gives a worker), 503 otherwise. Anything else is a 404 JSON.
 
 export interface WorkerMetrics {
   tick(ms: number): void;
   listen(port: number, host: string): Promise<{ port: number; close(): Promise<void> }>;
 }
 
-export function createWorkerMetrics(options: { node: string; broker: Broker; loop: () => TickLoop | undefined }): WorkerMetrics {
+export function createWorkerMetrics(options: {
+  node: string;
+  broker: Broker;
+  loop: () => TickLoop | undefined;
+  tickMs: number;
+  /** Time a tick may take beyond its slot before the worker counts as stuck (also the first tick's allowance). */
+  graceMs: number;
+}): WorkerMetrics {
+  // The start counts as a tick, so a worker still computing its first one is healthy for the same allowance.
+  let lastTickAt = Date.now();
   const registry = new Registry();
   registry.setDefaultLabels({ node: options.node });
   collectDefaultMetrics({ register: registry });
@@ -33,8 +44,12 @@ export function createWorkerMetrics(options: { node: string; broker: Broker; loo
       },
     });
   }
+  const healthy = () => options.broker.ready() && Date.now() - lastTickAt < options.tickMs * 3 + options.graceMs;
   return {
-    tick,
+    tick: (ms) => {
+      lastTickAt = Date.now();
+      tick(ms);
+    },
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         const server: Server = createServer((req, res) => {
@@ -45,7 +60,12 @@ export function createWorkerMetrics(options: { node: string; broker: Broker; loo
             );
             return;
           }
-          res.writeHead(404, { 'Content-Type': 'application/json' }).end('{"error":"not_found","message":"the worker serves only GET /metrics"}');
+          if (req.method === 'GET' && req.url?.split('?')[0] === '/healthz') {
+            const ok = healthy();
+            res.writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: ok ? 'ok' : 'stalled' }));
+            return;
+          }
+          res.writeHead(404, { 'Content-Type': 'application/json' }).end('{"error":"not_found","message":"the worker serves only GET /metrics and GET /healthz"}');
         });
         server.once('error', reject);
         server.listen(port, host, () =>

@@ -124,6 +124,8 @@ describe('status, metrics and drain across processes', () => {
     expect(text).toMatch(/^orrery_worker_ticks_skipped_total\{[^}]*\} \d+$/m);
     expect(text).toMatch(/^orrery_broker_ready\{[^}]*\} 1$/m);
     expect((await fetch(`http://127.0.0.1:${line.port as number}/other`)).status).toBe(404);
+    const health = await fetch(`http://127.0.0.1:${line.port as number}/healthz`);
+    expect([health.status, await health.json()]).toEqual([200, { status: 'ok' }]);
   });
 
   it('SIGTERM drains an API node: streams get event: reconnect, it exits within seconds and leaves the status', async () => {

@@ -4,7 +4,8 @@ import { INSTALL_HINT, dockerAnswers, startRedisServer } from './redis.ts';
 
 // Global setup: one real Redis for the whole run, handed to tests as inject('redisUrl').
 // REDIS_URL if set; else Testcontainers (redis:7-alpine) when a Docker engine answers within a second; else a
-// redis-server process on a free loopback port; else the run fails saying what to install.
+// redis-server process on a free loopback port; else the run fails saying what to install. ORRERY_TEST_REDIS=
+// testcontainers or redis-server forces one of the two (CI runs the integration tests on both).
 // Tests isolate with their own REDIS_PREFIX (uniquePrefix() in scripts/processes.ts), so one server serves every file.
 
 declare module 'vitest' {
@@ -25,7 +26,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('redisSource', 'env');
     return async () => {};
   }
-  if (await dockerAnswers(1000)) {
+  const forced = process.env.ORRERY_TEST_REDIS;
+  if (forced !== undefined && forced !== 'testcontainers' && forced !== 'redis-server') {
+    throw new Error(`ORRERY_TEST_REDIS=${forced}: expected testcontainers or redis-server`);
+  }
+  if (forced === 'testcontainers' || (forced === undefined && (await dockerAnswers(1000)))) {
+    // Ryuk, Testcontainers' reaper, is an image from Docker Hub, which test machines here cannot pull; the teardown
+    // below stops the container instead (and `docker ps --filter label=org.testcontainers` finds any a crash left).
+    process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
     const { RedisContainer } = await import('@testcontainers/redis');
     const container = await new RedisContainer('redis:7-alpine').start();
     project.provide('redisUrl', container.getConnectionUrl());
