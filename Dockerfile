@@ -1,8 +1,9 @@
-# syntax=docker/dockerfile:1
-# One image for every Node service of the stack: `npm run serve` (API node) and `npm run serve:worker`.
+# One image for every Node service of the stack: the API node (the default command) and the worker
+# (`node dist/ephemeris-worker.js`). No `# syntax=` line: it makes BuildKit fetch its frontend from Docker Hub, and the
+# classic builder needs none. Node 24 LTS.
 
 # --- deps: production dependencies only, exactly as locked (tsx is a runtime dependency) ---
-FROM node:20-bookworm-slim AS deps
+FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
@@ -19,7 +20,7 @@ COPY workers ./workers
 RUN npm run build
 
 # --- runtime: node_modules from deps, the bundles, and the sources (`npm start` and `npm run worker` still work) ---
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     PORT=8080 \
     HOST=0.0.0.0
@@ -33,7 +34,11 @@ COPY --from=build /app/dist ./dist
 # The base image's unprivileged user; the sources stay root-owned and read-only to it.
 USER node
 EXPOSE 8080
-# For API nodes; the worker serves no HTTP, so docker-compose.yml disables this check for it.
-HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-CMD ["npm", "run", "serve"]
+# API nodes answer /healthz on PORT; the worker on METRICS_PORT (docker-compose.yml sets it), so the check asks
+# METRICS_PORT when it is set. The timeout is generous: a node busy with tens of thousands of streams, or a machine
+# loaded by a build, must not be restarted for a slow answer.
+HEALTHCHECK --interval=10s --timeout=10s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.METRICS_PORT||process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# Node itself, not npm: SIGTERM from `docker stop` reaches the process that drains (npm would stay resident between).
+# The flags are `npm run serve`'s (package.json): the V8 heap settings measured for many streams (BENCHMARKS.md).
+CMD ["node", "--max-semi-space-size=2", "--heap-growing-percent=30", "dist/server.js"]
