@@ -34,7 +34,7 @@ const read = (file: string): Compose =>
 const base = read('docker-compose.yml');
 const cluster = read('docker-compose.cluster.yml');
 
-const nodeServices = Object.entries(base.services).filter(([, s]) => s.build !== undefined);
+const nodeServices = Object.entries(base.services).filter(([, s]) => s.image === 'orrery:local');
 const clusterNodes = Object.entries(cluster.services).filter(([, s]) => s.command?.includes('--cluster-enabled'));
 const addressOf = (s: Service): string => s.networks?.default?.ipv4_address ?? '';
 const ipToInt = (ip: string): number => ip.split('.').reduce((n, octet) => n * 256 + Number(octet), 0) >>> 0;

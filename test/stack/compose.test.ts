@@ -9,9 +9,9 @@ import { BUILT_ENTRIES } from '../../scripts/build.ts';
 import { NGINX_TEMPLATE_VARS, parseUpstreamServers, readTemplate, renderTemplate, templateVariables } from '../../scripts/nginx-config.ts';
 import { REPO_ROOT, nginxBinary, processNginxVars } from '../../scripts/stack.ts';
 
-// Without a Docker engine, the compose stack is checked for what can go wrong on paper: commands that are
-// not scripts, ports nginx does not proxy to, env keys the app does not know, a template the image cannot
-// render, a config nginx rejects.
+// The compose stack checked on paper, in every run, engine or not: commands that are not the package's serve
+// scripts, ports nginx does not proxy to, env keys the app does not know, a template the image cannot render, a config
+// nginx rejects. `npm run test:docker` (test/docker/) runs the same files for real.
 
 interface Service {
   image?: string;
@@ -33,10 +33,13 @@ const dockerfile = read('Dockerfile');
 const template = readTemplate();
 const services = compose.services;
 
+/** Compose's `${NAME:-default}` interpolation with nothing set in the environment: the defaults. */
+const interpolate = (v: string): string => v.replace(/\$\{[A-Z_][A-Z0-9_]*:-([^}]*)\}/g, '$1');
+
 function envOf(s: Service): Record<string, string> {
   const env = s.environment ?? {};
-  if (Array.isArray(env)) return Object.fromEntries(env.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
-  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === null ? '' : String(v)]));
+  if (Array.isArray(env)) return Object.fromEntries(env.map((kv) => [kv.slice(0, kv.indexOf('=')), interpolate(kv.slice(kv.indexOf('=') + 1))]));
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === null ? '' : interpolate(String(v))]));
 }
 
 function argv(command: string | string[] | undefined): string[] {
@@ -44,12 +47,9 @@ function argv(command: string | string[] | undefined): string[] {
   return Array.isArray(command) ? command : command.split(/\s+/);
 }
 
-/** `npm start` → "start", `npm run worker` → "worker"; anything else is not an npm script. */
-function npmScript(command: string[]): string | undefined {
-  if (command[0] !== 'npm') return undefined;
-  if (command.length === 2 && command[1] === 'start') return 'start';
-  if (command.length === 3 && command[1] === 'run') return command[2];
-  return undefined;
+/** The package.json script whose command line this is (containers run node itself, with the script's exact flags). */
+function scriptOf(command: string[]): string | undefined {
+  return Object.entries(pkg.scripts).find(([, line]) => line === command.join(' '))?.[0];
 }
 
 /** ENV lines of the Dockerfile's last stage, which a container inherits. */
@@ -62,8 +62,11 @@ function dockerfileEnv(): Record<string, string> {
   return env;
 }
 
-const nodeServices = Object.entries(services).filter(([, s]) => s.build !== undefined);
-const apiServices = nodeServices.filter(([, s]) => npmScript(argv(s.command)) === 'serve');
+/** The image's CMD, which services without a command of their own run. */
+const imageCmd = JSON.parse(/^CMD\s+(\[.*\])\s*$/m.exec(dockerfile.slice(dockerfile.lastIndexOf('\nFROM ')))?.[1] ?? '[]') as string[];
+const commandOf = (s: Service): string[] => (s.command === undefined ? imageCmd : argv(s.command));
+const nodeServices = Object.entries(services).filter(([, s]) => s.image === 'orrery:local');
+const apiServices = nodeServices.filter(([, s]) => scriptOf(commandOf(s)) === 'serve');
 const nginxEnv = envOf(services.nginx ?? {});
 
 describe('docker-compose.yml', () => {
@@ -71,6 +74,8 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(services).sort()).toEqual(['api1', 'api2', 'nginx', 'redis', 'worker']);
     expect(nodeServices.map(([name]) => name).sort()).toEqual(['api1', 'api2', 'worker']);
     expect(apiServices.map(([name]) => name).sort()).toEqual(['api1', 'api2']);
+    // One service builds the image the others run: one build per `up --build`.
+    expect(nodeServices.filter(([, s]) => s.build !== undefined).map(([name]) => name)).toEqual(['worker']);
   });
 
   it('runs the official Redis 7 image with a redis-cli ping healthcheck and no persistence', () => {
@@ -80,9 +85,9 @@ describe('docker-compose.yml', () => {
     expect(argv(redis.command)).toEqual(expect.arrayContaining(['--save', '', '--appendonly', 'no']));
   });
 
-  it.each(nodeServices)('%s runs one of package.json scripts with node, after Redis is healthy', (_, s) => {
-    const script = npmScript(argv(s.command));
-    expect(script, `command ${JSON.stringify(s.command)} is not "npm start" or "npm run <script>"`).toBeDefined();
+  it.each(nodeServices)('%s runs one of package.json serve scripts with node, after Redis is healthy', (_, s) => {
+    const script = scriptOf(commandOf(s));
+    expect(script, `command ${JSON.stringify(commandOf(s))} is not a package.json script's command line`).toMatch(/^serve/);
     const line = pkg.scripts[script!];
     expect(line, `package.json has no "${script}" script`).toBeDefined();
     const entry = line!.split(/\s+/).at(-1)!;
@@ -147,7 +152,7 @@ describe('docker-compose.yml', () => {
 
   it('publishes nginx on host port 8080 onto the port nginx listens on, and nginx waits for healthy API nodes', () => {
     const ports = (services.nginx!.ports ?? []).map(String);
-    expect(ports).toEqual([`8080:${nginxEnv.ORRERY_LISTEN}`]);
+    expect(ports.map(interpolate)).toEqual([`8080:${nginxEnv.ORRERY_LISTEN}`]);
     for (const [name] of apiServices) {
       expect(services.nginx!.depends_on).toMatchObject({ [name]: { condition: 'service_healthy' } });
       // API nodes are reached through nginx only.
@@ -193,18 +198,17 @@ describe('Dockerfile', () => {
   const froms = stages.map((m) => m[1]!).filter((image) => !stageNames.has(image));
   const lastStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
 
-  it('is multi-stage on Node 20 slim', () => {
+  it('is multi-stage on Node 24 LTS slim, with no syntax line that would need Docker Hub', () => {
     expect(froms.length).toBeGreaterThanOrEqual(2);
-    for (const image of froms) expect(image).toMatch(/^node:20(\.\d+)*-[a-z-]*slim$/);
+    for (const image of froms) expect(image).toMatch(/^node:24(\.\d+)*-[a-z-]*slim$/);
+    expect(dockerfile).not.toMatch(/^# *syntax=/m);
     expect(dockerfile).toMatch(/RUN npm ci --omit=dev/);
     expect(lastStage).toMatch(/COPY --from=deps \/app\/node_modules/);
   });
 
-  it('starts a package.json script as the unprivileged node user', () => {
-    const cmd = lastStage.match(/^CMD\s+(\[.*\])\s*$/m);
-    expect(cmd, 'CMD in JSON (exec) form').not.toBeNull();
-    const script = npmScript(JSON.parse(cmd![1]!) as string[]);
-    expect(script && pkg.scripts[script]).toBeTruthy();
+  it('starts the API node as node itself (signals reach it), with `npm run serve`\'s flags, as the unprivileged node user', () => {
+    expect(imageCmd[0]).toBe('node');
+    expect(scriptOf(imageCmd)).toBe('serve');
     expect(lastStage).toMatch(/^USER node$/m);
   });
 
