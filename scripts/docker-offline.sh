@@ -99,17 +99,16 @@ if [ ! -x "$node_ctx/node/bin/node" ]; then
   rm -f "$node_ctx"/*.tgz
 fi
 node_version=$("$node_ctx/node/bin/node" --version)
-ctx=$(mktemp -d)
-cp -r docker/standins/node/. "$ctx/"
-cp -r "$node_ctx/node" "$node_ctx/npm" "$ctx/"
 hash=$(inputs_hash node)-$base_hash-$node_version
 if [ "$(standin_label node:$NODE_MAJOR-bookworm-slim)" != "$hash" ]; then
   log "building stand-in node:$NODE_MAJOR-bookworm-slim ($node_version)"
+  ctx=$(mktemp -d)
+  cp -r docker/standins/node/. "$node_ctx/node" "$node_ctx/npm" "$ctx/"
   quiet_build --label "org.orrery.standin=$hash" -t "node:$NODE_MAJOR-bookworm-slim" "$ctx"
+  rm -rf "$ctx"
 else
   log "node:$NODE_MAJOR-bookworm-slim: up to date"
 fi
-rm -rf "$ctx"
 
 build_standin redis redis:7-alpine
 build_standin nginx nginx:1.27-alpine
