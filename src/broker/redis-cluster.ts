@@ -61,6 +61,8 @@ const unavailable = (err: Error): boolean => !isReplyError(err) || UNAVAILABLE_R
 const NODE_WARN_INTERVAL_MS = 10_000;
 
 const backoff = (attempt: number): number => Math.min(100 * 2 ** Math.min(attempt, 5), 2000);
+/** How often the slot map is asked for again, and so about how long after a promotion clients take to follow it. */
+export const SLOTS_REFRESH_MS = 1000;
 
 export class RedisClusterBroker implements Broker {
   readonly kind = 'redis-cluster' as const;
@@ -98,6 +100,11 @@ export class RedisClusterBroker implements Broker {
       enableOfflineQueue: false,
       retryDelayOnFailover: 0,
       retryDelayOnClusterDown: 0,
+      // Failover: when a master dies its replica takes its slots over once Redis has agreed on it (cluster-node-timeout
+      // plus an election), but nothing tells a client so: with no retry on failover, ioredis would keep the dead node
+      // in its slot map and keep dialling it. A periodic CLUSTER SLOTS (one cheap command per interval) finds the
+      // promotion; the sharded subscribers move to the new master and catch up (subscribersReady), publishes go there.
+      slotsRefreshInterval: SLOTS_REFRESH_MS,
       clusterRetryStrategy: backoff,
       // A node connection that drops reconnects by itself (a restarted master on the same address comes back).
       clusterNodeRetryStrategy: backoff,

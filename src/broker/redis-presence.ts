@@ -1,4 +1,5 @@
 import { Cluster, Redis } from 'ioredis';
+import { SLOTS_REFRESH_MS } from './redis-cluster.ts';
 import type { Logger } from '../log.ts';
 import { decodeReport, encodeReport, reportKey, type PresenceStore, type Report } from '../presence/store.ts';
 import { quitGracefully } from './redis-common.ts';
@@ -28,7 +29,12 @@ export function createRedisPresence(options: RedisPresenceOptions): PresenceStor
     retryStrategy: (attempt: number) => Math.min(50 * 2 ** Math.min(attempt, 4), 500),
   };
   const conn: Redis | Cluster = options.clusterNodes
-    ? new Cluster(options.clusterNodes, { enableOfflineQueue: false, redisOptions: { ...common, connectionName: 'orrery-presence' } })
+    ? new Cluster(options.clusterNodes, {
+        enableOfflineQueue: false,
+        // Follows a failover as the broker does (see redis-cluster.ts).
+        slotsRefreshInterval: SLOTS_REFRESH_MS,
+        redisOptions: { ...common, connectionName: 'orrery-presence' },
+      })
     : new Redis(options.url!, { ...common, connectionName: 'orrery-presence' });
   // Errors are the broker's to report (it watches the same server); here they only fail a write or a read.
   conn.on('error', (err: Error) => options.log.debug({ err: err.message }, 'presence connection error'));

@@ -7,7 +7,7 @@ import { INSTALL_HINT } from './redis.ts';
 import { redisCommand, type Resp } from '../../scripts/resp.ts';
 
 // A real Redis Cluster for the tests that need one (not the global setup: the rest of the suite does not pay for it).
-// Three masters, no replicas, each a redis-server process with its own working dir and nodes.conf under one temp dir,
+// Three masters (with `replicas`, that many replicas each), each a redis-server process with its own working dir and nodes.conf under one temp dir,
 // joined by `redis-cli --cluster create`. A master can be killed and started again on the same port from the same
 // nodes.conf, so it rejoins with its slots.
 
@@ -19,7 +19,7 @@ export interface ClusterNode {
 }
 
 export interface RedisCluster {
-  /** the masters, in creation order */
+  /** every node, in creation order (with replicas, which ones are masters is the cluster's to say: ownerOf) */
   readonly nodes: readonly ClusterNode[];
   /** REDIS_CLUSTER_NODES value: `127.0.0.1:p1,127.0.0.1:p2,127.0.0.1:p3` */
   readonly seeds: string;
@@ -37,6 +37,8 @@ export interface RedisCluster {
 
 export interface RedisClusterOptions {
   masters?: number;
+  /** replicas per master (default 0) */
+  replicas?: number;
   binary?: string;
   cli?: string;
   readyTimeoutMs?: number;
@@ -76,7 +78,8 @@ function masterRanges(reply: Resp): { from: number; to: number; port: number }[]
       if (!Array.isArray(node)) continue;
       const n = new Map<string, Resp>();
       for (let i = 0; i + 1 < node.length; i += 2) n.set(String(node[i]), node[i + 1]!);
-      if (n.get('role') !== 'master') continue;
+      // After a failover the dead master may still be listed; only a master that serves counts.
+      if (n.get('role') !== 'master' || (n.has('health') && n.get('health') !== 'online')) continue;
       for (let i = 0; i + 1 < slots.length; i += 2) {
         out.push({ from: Number(slots[i]), to: Number(slots[i + 1]), port: Number(n.get('port')) });
       }
@@ -87,12 +90,13 @@ function masterRanges(reply: Resp): { from: number; to: number; port: number }[]
 
 export async function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisCluster> {
   const masters = options.masters ?? 3;
+  const replicas = options.replicas ?? 0;
   const binary = options.binary ?? 'redis-server';
   const cli = options.cli ?? 'redis-cli';
   const readyTimeoutMs = options.readyTimeoutMs ?? 20_000;
   const dir = mkdtempSync(join(tmpdir(), 'orrery-cluster-'));
   const ports: number[] = [];
-  while (ports.length < masters) {
+  while (ports.length < masters * (1 + replicas)) {
     const p = await freePort();
     // The cluster bus listens on port + 10000: both must be usable.
     if (p + 10_000 <= 65_535 && !ports.includes(p)) ports.push(p);
@@ -153,7 +157,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
 
   try {
     await Promise.all(ports.map((p) => startNode(p)));
-    await run(cli, ['--cluster', 'create', ...ports.map((p) => `${HOST}:${p}`), '--cluster-replicas', '0', '--cluster-yes'], readyTimeoutMs);
+    await run(cli, ['--cluster', 'create', ...ports.map((p) => `${HOST}:${p}`), '--cluster-replicas', String(replicas), '--cluster-yes'], readyTimeoutMs);
     await clusterOk();
   } catch (err) {
     await stop();
@@ -165,11 +169,21 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     seeds: ports.map((p) => `${HOST}:${p}`).join(','),
     command,
     async ownerOf(key) {
-      const slot = await command(ports[0]!, ['CLUSTER', 'KEYSLOT', key]);
-      if (typeof slot !== 'number') throw new Error(`CLUSTER KEYSLOT ${key}: ${String(slot)}`);
-      const range = masterRanges(await command(ports[0]!, ['CLUSTER', 'SHARDS'])).find((r) => r.from <= slot && slot <= r.to);
-      if (!range) throw new Error(`no master owns slot ${slot} of ${key}`);
-      return range.port;
+      // Any node still running can answer (the first may be the one a test killed). Right after creation or a
+      // failover the nodes may not agree yet: ask until one serving master owns the slot.
+      let port = 0;
+      await waitUntil(
+        `a serving master for ${key}`,
+        async () => {
+          const asked = ports.find((p) => !procs.get(p)?.hasExited()) ?? ports[0]!;
+          const slot = await command(asked, ['CLUSTER', 'KEYSLOT', key]);
+          if (typeof slot !== 'number') throw new Error(`CLUSTER KEYSLOT ${key}: ${String(slot)}`);
+          port = masterRanges(await command(asked, ['CLUSTER', 'SHARDS'])).find((r) => r.from <= slot && slot <= r.to)?.port ?? 0;
+          return port !== 0;
+        },
+        { timeoutMs: readyTimeoutMs, intervalMs: 100 },
+      );
+      return port;
     },
     async kill(port) {
       const proc = procs.get(port);
