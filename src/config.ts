@@ -70,6 +70,18 @@ const schema = z.object({
    * by `npm run build`; refuses to start without it), `js` one net.Socket write per client, `auto` native when built.
    */
   FANOUT_WRITER: z.enum(FANOUT_WRITERS).default('auto'),
+  /**
+   * Origins whose pages may call the API and open streams (CORS): `*` for any, or comma-separated origins
+   * (`https://example.org,http://localhost:3000`); requests from any other origin get a 403. The service's own page
+   * is always allowed.
+   */
+  CORS_ORIGINS: z
+    .string()
+    .refine(
+      (v) => v.trim() === '*' || v.split(',').every((o) => /^https?:\/\/[^/\s,*]+\/?$/.test(o.trim())),
+      'must be "*" or comma-separated origins like "https://example.org,http://localhost:3000"',
+    )
+    .default('*'),
   /** Status events kept for resuming status clients, and length of the join/leave activity feed. */
   STATUS_HISTORY: positiveInt.max(10_000).default(60),
 }).superRefine((c, ctx) => {

@@ -5,6 +5,7 @@ import { HTTPException } from 'hono/http-exception';
 import { TrieRouter } from 'hono/router/trie-router';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { InvalidInputError, quote } from '../sky/observer.ts';
+import { type CorsPolicy, withCors } from './cors.ts';
 import { HttpError } from './errors.ts';
 import { mountHealth } from './health.ts';
 import { mountLocations } from './locations.ts';
@@ -30,6 +31,8 @@ export interface AppDeps {
   metrics?: Metrics;
   /** GET /status and GET /status/stream; absent: no routes */
   status?: StatusDeps;
+  /** Which other origins' pages may call the API (CORS); default: any. */
+  cors?: CorsPolicy;
 }
 
 const consoleLogger: NonNullable<AppDeps['logger']> = {
@@ -87,6 +90,8 @@ export function createApp(deps: AppDeps = {}): OpenAPIHono {
     logger.error({ err, method: c.req.method, path: c.req.path }, 'unhandled error');
     return errorJson(c, 500, 'internal', 'internal error');
   });
+  // CORS wraps the whole app (app.request() included), outside the router: requests without an Origin pay nothing.
+  app.fetch = withCors(app.fetch, deps.cors ?? { any: true });
   return app;
 }
 

@@ -12,6 +12,7 @@ import type { Logger } from '../log.ts';
 import { findLocation, nearest } from '../sky/locations.ts';
 import { parseLat, parseLon, quote } from '../sky/observer.ts';
 import type { Location } from '../sky/types.ts';
+import { corsHeadersOf } from './cors.ts';
 import { HttpError, invalidParameter } from './errors.ts';
 import { addRoute, errorResponses } from './openapi.ts';
 import type { StreamServedBy } from '../metrics.ts';
@@ -139,7 +140,8 @@ export function mountStream(app: OpenAPIHono, deps: StreamDeps): void {
     const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing;
     const onNode = !socket && outgoing instanceof ServerResponse && deps.transport !== 'web';
     const web = socket || onNode ? undefined : webSink();
-    const sink: SseSink = socket ? new SocketSink(socket) : onNode ? nodeSink(outgoing) : web!;
+    const cors = corsHeadersOf(c.req.raw);
+    const sink: SseSink = socket ? new SocketSink(socket, cors) : onNode ? nodeSink(outgoing, cors) : web!;
     const conn = new SseConnection(sink, connectionOptions);
     if (admitted) conn.onClose(admitted);
     conn.writeControl(RETRY_FRAME);
