@@ -106,6 +106,47 @@ describe('the stack through nginx', () => {
     expect(JSON.parse(bad.body)).toMatchObject({ error: 'invalid_parameter' });
   });
 
+  it('passes CORS and caching through: ETags revalidate to 304 (gzip or not), preflights and streams carry CORS', async () => {
+    const origin = { Origin: 'https://elsewhere.example' };
+    for (const path of ['/planets/mars?time=2026-03-20T12:00:00Z', '/locations', '/openapi.json']) {
+      for (const encoding of [{}, { 'Accept-Encoding': 'gzip' }]) {
+        const first = await get(path, { ...origin, ...encoding });
+        expect(first.status, path).toBe(200);
+        expect(first.headers['access-control-allow-origin'], path).toBe('*');
+        const etag = String(first.headers.etag);
+        // nginx's gzip weakens a strong ETag (W/"…"); the node compares weakly, so both revalidate.
+        expect(etag, path).toMatch(/^(W\/)?"[\w-]+"$/);
+        const again = await get(path, { ...origin, ...encoding, 'If-None-Match': etag });
+        expect(again.status, `${path} ${JSON.stringify(encoding)}`).toBe(304);
+        expect(again.body).toBe('');
+      }
+    }
+    const fixed = await get('/planets?time=2026-03-20T12:00:00Z');
+    expect(fixed.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect((await get('/planets')).headers['cache-control']).toBe('public, max-age=1');
+
+    const preflight = await fetch(`${stack.url}/geo_location`, {
+      method: 'OPTIONS',
+      headers: { ...origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    expect(preflight.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('content-type');
+
+    for (const path of ['/stream/london', '/status/stream']) {
+      const head = await new Promise<Record<string, string | string[] | undefined>>((resolve, reject) => {
+        const req = request(`${stack.url}${path}`, { headers: { ...origin, Accept: 'text/event-stream' }, agent: false }, (res) => {
+          resolve(res.headers);
+          res.destroy();
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(head['content-type'], path).toBe('text/event-stream');
+      expect(head['access-control-allow-origin'], path).toBe('*');
+    }
+  });
+
   it('runs the live page through nginx under its Content-Security-Policy', async () => {
     const browser = await launchChromium();
     try {
