@@ -109,7 +109,7 @@ describe('the stack through nginx', () => {
   it('passes CORS and caching through: ETags revalidate to 304 (gzip or not), preflights and streams carry CORS', async () => {
     const origin = { Origin: 'https://elsewhere.example' };
     for (const path of ['/planets/mars?time=2026-03-20T12:00:00Z', '/locations', '/openapi.json']) {
-      for (const encoding of [{}, { 'Accept-Encoding': 'gzip' }]) {
+      for (const encoding of [{}, { 'Accept-Encoding': 'gzip' }] as Record<string, string>[]) {
         const first = await get(path, { ...origin, ...encoding });
         expect(first.status, path).toBe(200);
         expect(first.headers['access-control-allow-origin'], path).toBe('*');
