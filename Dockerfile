@@ -1,16 +1,20 @@
 # syntax=docker/dockerfile:1
-# One image for every Node service of the stack: `npm run serve` (API node) and `npm run serve:worker`.
+# One image for every Node service of the stack: the API node (dist/server.js) and the worker (dist/ephemeris-worker.js),
+# each started by `node` itself (no npm process in between: signals reach node, no resident npm).
 
-# --- deps: production dependencies only, exactly as locked (tsx is a runtime dependency) ---
-FROM node:20-bookworm-slim AS deps
+# --- deps: production dependencies only, exactly as locked (tsx and esbuild are build tools, not among them) ---
+FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
-# --- build: dist/server.js and dist/ephemeris-worker.js (esbuild, through tsx: both runtime dependencies) and the
+# --- build: dist/server.js and dist/ephemeris-worker.js (esbuild, through tsx: both development dependencies) and the
 #     API nodes' native fan-out writer dist/fanout.node (native/fanout.c against the image's Node-API headers) ---
-FROM deps AS build
+FROM node:24-bookworm-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY scripts/build.ts scripts/cc.ts ./scripts/
 COPY native ./native
@@ -18,22 +22,21 @@ COPY src ./src
 COPY workers ./workers
 RUN npm run build
 
-# --- runtime: node_modules from deps, the bundles, and the sources (`npm start` and `npm run worker` still work) ---
-FROM node:20-bookworm-slim AS runtime
+# --- runtime: production node_modules, the bundles and the page; node runs the bundles directly ---
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     PORT=8080 \
     HOST=0.0.0.0
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
-COPY package.json package-lock.json tsconfig.json ./
-COPY src ./src
-COPY workers ./workers
+COPY package.json ./
 COPY web ./web
 COPY --from=build /app/dist ./dist
-# The base image's unprivileged user; the sources stay root-owned and read-only to it.
+# The base image's unprivileged user; the files stay root-owned and read-only to it.
 USER node
 EXPOSE 8080
 # For API nodes; the worker serves no HTTP, so docker-compose.yml disables this check for it.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-CMD ["npm", "run", "serve"]
+# `npm run serve`'s command line, without npm.
+CMD ["node", "--max-semi-space-size=2", "--heap-growing-percent=30", "dist/server.js"]

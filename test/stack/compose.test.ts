@@ -28,7 +28,11 @@ interface Service {
 
 const read = (file: string): string => readFileSync(join(REPO_ROOT, file), 'utf8');
 const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Service> };
-const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string>; dependencies: Record<string, string> };
+const pkg = JSON.parse(read('package.json')) as {
+  scripts: Record<string, string>;
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
 const dockerfile = read('Dockerfile');
 const template = readTemplate();
 const services = compose.services;
@@ -44,12 +48,11 @@ function argv(command: string | string[] | undefined): string[] {
   return Array.isArray(command) ? command : command.split(/\s+/);
 }
 
-/** `npm start` → "start", `npm run worker` → "worker"; anything else is not an npm script. */
+/** The package.json script whose command line `command` is, run by node directly (no npm process); else undefined. */
 function npmScript(command: string[]): string | undefined {
-  if (command[0] !== 'npm') return undefined;
-  if (command.length === 2 && command[1] === 'start') return 'start';
-  if (command.length === 3 && command[1] === 'run') return command[2];
-  return undefined;
+  if (command[0] !== 'node') return undefined;
+  const line = command.join(' ');
+  return Object.entries(pkg.scripts).find(([, script]) => script === line)?.[0];
 }
 
 /** ENV lines of the Dockerfile's last stage, which a container inherits. */
@@ -80,9 +83,9 @@ describe('docker-compose.yml', () => {
     expect(argv(redis.command)).toEqual(expect.arrayContaining(['--save', '', '--appendonly', 'no']));
   });
 
-  it.each(nodeServices)('%s runs one of package.json scripts with node, after Redis is healthy', (_, s) => {
+  it.each(nodeServices)('%s runs the command line of one of package.json scripts with node, after Redis is healthy', (_, s) => {
     const script = npmScript(argv(s.command));
-    expect(script, `command ${JSON.stringify(s.command)} is not "npm start" or "npm run <script>"`).toBeDefined();
+    expect(script, `command ${JSON.stringify(s.command)} is not a package.json script's command line`).toBeDefined();
     const line = pkg.scripts[script!];
     expect(line, `package.json has no "${script}" script`).toBeDefined();
     const entry = line!.split(/\s+/).at(-1)!;
@@ -193,14 +196,14 @@ describe('Dockerfile', () => {
   const froms = stages.map((m) => m[1]!).filter((image) => !stageNames.has(image));
   const lastStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
 
-  it('is multi-stage on Node 20 slim', () => {
+  it('is multi-stage on Node 24 slim', () => {
     expect(froms.length).toBeGreaterThanOrEqual(2);
-    for (const image of froms) expect(image).toMatch(/^node:20(\.\d+)*-[a-z-]*slim$/);
+    for (const image of froms) expect(image).toMatch(/^node:24(\.\d+)*-[a-z-]*slim$/);
     expect(dockerfile).toMatch(/RUN npm ci --omit=dev/);
     expect(lastStage).toMatch(/COPY --from=deps \/app\/node_modules/);
   });
 
-  it('starts a package.json script as the unprivileged node user', () => {
+  it("starts a package.json script's command line with node, as the unprivileged node user", () => {
     const cmd = lastStage.match(/^CMD\s+(\[.*\])\s*$/m);
     expect(cmd, 'CMD in JSON (exec) form').not.toBeNull();
     const script = npmScript(JSON.parse(cmd![1]!) as string[]);
@@ -224,9 +227,12 @@ describe('Dockerfile', () => {
     expect(ignored).not.toContain('native');
   });
 
-  it('copies everything the scripts run, and tsx is a runtime dependency', () => {
-    for (const dir of ['src', 'workers', 'web']) expect(lastStage).toMatch(new RegExp(`^COPY ${dir} \\./${dir}$`, 'm'));
-    expect(pkg.dependencies.tsx).toBeDefined();
+  it('copies the page into the runtime, and no build tool is a production dependency', () => {
+    expect(lastStage).toMatch(/^COPY web \.\/web$/m);
+    for (const tool of ['tsx', 'esbuild']) {
+      expect(pkg.dependencies[tool], tool).toBeUndefined();
+      expect(pkg.devDependencies[tool], tool).toBeDefined();
+    }
     const ignored = read('.dockerignore').split('\n').map((l) => l.trim());
     expect(ignored).toContain('node_modules');
     for (const dir of ['src', 'workers', 'web']) expect(ignored).not.toContain(dir);
