@@ -33,7 +33,7 @@ const streamOf = (id: string): string => `/stream/${id}`;
 /** The body as a record, whichever of the two accepted encodings it came in. */
 async function geoBodyRecord(c: Context): Promise<Record<string, unknown>> {
   const header = c.req.header('content-type');
-  const type = header?.split(';', 1)[0]!.trim().toLowerCase();
+  const type = header?.split(';', 1)[0]?.trim().toLowerCase();
   const isJson = type !== undefined && JSON_TYPE.test(type);
   if (!isJson && type !== FORM_TYPE) {
     throw new HttpError(

@@ -1,6 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { NATIVE_FANOUT, buildNativeFanout } from '../../scripts/build.ts';
-import { INSTALL_HINT, dockerAnswers, startRedisServer } from './redis.ts';
+import { INSTALL_HINT, type RedisServer, dockerAnswers, startRedisServer } from './redis.ts';
 
 // Global setup: one real Redis for the whole run, handed to tests as inject('redisUrl').
 // REDIS_URL if set; else Testcontainers (redis:7-alpine) when a Docker engine answers within a second; else a
@@ -34,7 +34,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       await container.stop();
     };
   }
-  let server;
+  let server: RedisServer;
   try {
     server = await startRedisServer();
   } catch (err) {
