@@ -7,6 +7,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { InvalidInputError, quote } from '../sky/observer.ts';
 import { type CorsPolicy, withCors } from './cors.ts';
 import { HttpError } from './errors.ts';
+import { mountDocs } from './docs.ts';
 import { mountHealth } from './health.ts';
 import { mountLocations } from './locations.ts';
 import type { Metrics } from '../metrics.ts';
@@ -61,6 +62,7 @@ export function createApp(deps: AppDeps = {}): OpenAPIHono {
   if (deps.stream) mountStream(app, deps.stream);
   if (deps.status) mountStatus(app, deps.status);
   if (deps.metrics) mountMetrics(app, deps.metrics);
+  if (deps.webRoot) mountDocs(app, deps.webRoot);
   mountOpenApiDocument(app, {
     title: 'Orrery',
     version: '0.1.0',

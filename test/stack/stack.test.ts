@@ -173,6 +173,27 @@ describe('the stack through nginx', () => {
     }
   });
 
+  it('renders the API reference (/docs, Swagger UI from the package) through nginx under the CSP, without errors', async () => {
+    const browser = await launchChromium();
+    try {
+      const { page, problems } = await openWatchedPage(browser);
+      const requests: string[] = [];
+      page.on('request', (r) => requests.push(r.url()));
+      const res = await page.goto(`${stack.url}/docs`);
+      expect(res?.status()).toBe(200);
+      expect(res?.headers()['content-security-policy']).toContain("script-src 'self'");
+      // Every route of the document is rendered as an operation.
+      const doc = (await (await fetch(`${stack.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+      const operations = Object.values(doc.paths).reduce((n, p) => n + Object.keys(p).length, 0);
+      await page.waitForFunction((n) => document.querySelectorAll('.opblock').length === n, operations, { timeout: 15_000 });
+      expect(await page.locator('.opblock-summary-path').allTextContents()).toContain('/planets/{name}');
+      expect(requests.filter((u) => !u.startsWith(stack.url)), 'requests to other origins').toEqual([]);
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+
   it('runs the status page through nginx under the CSP: both nodes, subscribers across nodes, worker health, live', async () => {
     const cs = Array.from({ length: 4 }, () => client('/stream/paris'));
     await Promise.all(cs.map((c, i) => c.waitFor(`client ${i} first event`, (ev) => ev.length >= 1, 10_000)));
