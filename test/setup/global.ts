@@ -1,5 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { NATIVE_FANOUT, buildNativeFanout } from '../../scripts/build.ts';
+import { isCi } from './programs.ts';
 import { INSTALL_HINT, type RedisServer, dockerAnswers, startRedisServer } from './redis.ts';
 
 // Global setup: one real Redis for the whole run, handed to tests as inject('redisUrl').
@@ -38,7 +39,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   try {
     server = await startRedisServer();
   } catch (err) {
-    throw new Error(`no Redis for the tests: ${(err as Error).message}\n${INSTALL_HINT}`);
+    const message = `no Redis for the tests: ${(err as Error).message}\n${INSTALL_HINT}`;
+    // Locally, the files that need it were left out (vitest.config.ts, programs.ts); in CI nothing may skip.
+    if (isCi()) throw new Error(message);
+    process.stderr.write(`global setup: ${message}\n`);
+    project.provide('redisUrl', '');
+    project.provide('redisSource', 'none');
+    return async () => {};
   }
   project.provide('redisUrl', server.url);
   project.provide('redisSource', 'redis-server');
