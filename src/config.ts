@@ -82,6 +82,8 @@ const schema = z.object({
       'must be "*" or comma-separated origins like "https://example.org,http://localhost:3000"',
     )
     .default('*'),
+  /** `on`: one JSON access-log line per request (with its X-Request-Id); `off`: none. */
+  ACCESS_LOG: z.enum(['on', 'off']).default('on'),
   /** Status events kept for resuming status clients, and length of the join/leave activity feed. */
   STATUS_HISTORY: positiveInt.max(10_000).default(60),
 }).superRefine((c, ctx) => {

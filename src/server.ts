@@ -148,6 +148,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     status: { channel: status, tracker, connection, admit: limiter.admit },
     metrics,
     cors: parseCorsOrigins(config.CORS_ORIGINS),
+    accessLog: config.ACCESS_LOG === 'on' ? log.child({ component: 'access' }) : undefined,
   });
 
   const server = await new Promise<Server>((resolve, reject) => {

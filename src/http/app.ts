@@ -7,6 +7,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { InvalidInputError, quote } from '../sky/observer.ts';
 import { type CorsPolicy, withCors } from './cors.ts';
 import { HttpError } from './errors.ts';
+import { type RequestLogDeps, withRequestLog } from './request-log.ts';
 import { mountDocs } from './docs.ts';
 import { mountHealth } from './health.ts';
 import { mountLocations } from './locations.ts';
@@ -34,6 +35,8 @@ export interface AppDeps {
   status?: StatusDeps;
   /** Which other origins' pages may call the API (CORS); default: any. */
   cors?: CorsPolicy;
+  /** One access-log line per request; absent: none (request ids and the duration histogram stay). */
+  accessLog?: RequestLogDeps['log'];
 }
 
 const consoleLogger: NonNullable<AppDeps['logger']> = {
@@ -92,8 +95,12 @@ export function createApp(deps: AppDeps = {}): OpenAPIHono {
     logger.error({ err, method: c.req.method, path: c.req.path }, 'unhandled error');
     return errorJson(c, 500, 'internal', 'internal error');
   });
-  // CORS wraps the whole app (app.request() included), outside the router: requests without an Origin pay nothing.
-  app.fetch = withCors(app.fetch, deps.cors ?? { any: true });
+  // Around the whole app (app.request() included), outside the router: the request id, access log and duration,
+  // then CORS (requests without an Origin pay nothing for it).
+  app.fetch = withRequestLog(withCors(app.fetch, deps.cors ?? { any: true }), {
+    log: deps.accessLog,
+    observe: deps.metrics?.httpRequest,
+  });
   return app;
 }
 

@@ -1,10 +1,11 @@
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { quote } from '../sky/observer.ts';
+import { addResponseHeaders } from './response-headers.ts';
 
 // Cross-origin access: pages on other sites may call the API and open EventSources on every stream.
 // `*` (the default) lets any origin in; an allow-list (CORS_ORIGINS="https://a.example,https://b.example") lets in
 // those origins and the service's own page, and refuses any other Origin with a 403 before a route runs.
-// Streams write their own response head (hub/sink.ts), so they take the headers from corsHeadersOf(c).
+// Streams write their own response head (hub/sink.ts), so they take the headers from response-headers.ts.
 
 export type CorsPolicy = { any: true } | { any: false; origins: ReadonlySet<string> };
 
@@ -21,14 +22,6 @@ const ALLOW_HEADERS = 'Content-Type, Last-Event-ID, If-None-Match';
 const EXPOSE_HEADERS = 'ETag, X-Request-Id, Retry-After';
 /** How long a browser may reuse a preflight answer (seconds). */
 const PREFLIGHT_MAX_AGE = '86400';
-
-/** The CORS headers granted to each request being answered; for streams, which write their own response head. */
-const granted = new WeakMap<Request, Readonly<Record<string, string>>>();
-
-/** The CORS headers the response to `request` carries (none without an Origin). */
-export function corsHeadersOf(request: Request): Readonly<Record<string, string>> | undefined {
-  return granted.get(request);
-}
 
 /** The page's own requests carry its origin too (a same-origin POST does): the host it asked for. */
 function isSameOrigin(origin: string, host: string | null): boolean {
@@ -71,7 +64,7 @@ export function withCors<E>(fetch: Fetch<E>, policy: CorsPolicy): Fetch<E> {
         },
       });
     }
-    granted.set(request, headers);
+    addResponseHeaders(request, headers);
     const withHeaders = (res: Response): Response => {
       if (res === RESPONSE_ALREADY_SENT) return res; // a stream: its head carried them
       for (const [k, v] of Object.entries(headers)) {

@@ -144,6 +144,7 @@ it('a bare-socket stream from another origin carries the CORS headers in its hea
   const head = c.text().slice(0, c.text().indexOf('\r\n\r\n')).toLowerCase();
   expect(head).toContain('content-type: text/event-stream');
   expect(head).toContain('access-control-allow-origin: *');
+  expect(head).toMatch(/x-request-id: [0-9a-f-]{36}/);
   c.socket.destroy();
 });
 
