@@ -35,7 +35,7 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = {
   'X-Accel-Buffering': 'no',
 };
 
-/** The response head of a stream served on its own socket, with `extra` headers (CORS): the body ends when the connection does. */
+/** The response head of a stream served on its own socket, with `extra` headers (CORS, the request id): the body ends when the connection does. */
 export function sseResponseHead(extra?: Readonly<Record<string, string>>): Buffer {
   const headers = extra ? { ...SSE_HEADERS, ...extra } : SSE_HEADERS;
   return Buffer.from(
