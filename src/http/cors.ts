@@ -12,12 +12,13 @@ export type CorsPolicy = { any: true } | { any: false; origins: ReadonlySet<stri
 /** CORS_ORIGINS as validated by src/config: `*`, or comma-separated origins (scheme://host[:port]). */
 export function parseCorsOrigins(value: string): CorsPolicy {
   if (value.trim() === '*') return { any: true };
-  return { any: false, origins: new Set(value.split(',').map((o) => o.trim().replace(/\/$/, ''))) };
+  // As a browser sends it: lower-case scheme and host, no default port, no trailing slash.
+  return { any: false, origins: new Set(value.split(',').map((o) => new URL(o.trim()).origin)) };
 }
 
 const ALLOW_METHODS = 'GET, HEAD, POST, OPTIONS';
-/** Request headers a cross-origin caller may send: JSON bodies, resuming streams and revalidating answers. */
-const ALLOW_HEADERS = 'Content-Type, Last-Event-ID, If-None-Match';
+/** Request headers a cross-origin caller may send: JSON bodies, resuming streams, revalidating, its own request id. */
+const ALLOW_HEADERS = 'Content-Type, Last-Event-ID, If-None-Match, X-Request-Id';
 /** Response headers a cross-origin script may read besides the safelisted ones. */
 const EXPOSE_HEADERS = 'ETag, X-Request-Id, Retry-After';
 /** How long a browser may reuse a preflight answer (seconds). */

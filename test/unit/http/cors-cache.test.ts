@@ -79,6 +79,12 @@ describe('CORS', () => {
     expect(res.status).toBe(200);
   });
 
+  it('an allow-list is compared as browsers send origins (case, default port, trailing slash)', async () => {
+    const app = createApp({ cors: parseCorsOrigins('HTTPS://Shop.Example:443/') });
+    const res = await app.request('/planets', { headers: { Origin: 'https://shop.example' } });
+    expect(res.headers.get('access-control-allow-origin')).toBe('https://shop.example');
+  });
+
   it('CORS_ORIGINS is validated', () => {
     expect(loadConfig({}).CORS_ORIGINS).toBe('*');
     expect(loadConfig({ CORS_ORIGINS: 'https://a.example, http://localhost:3000' }).CORS_ORIGINS).toMatch(/a\.example/);
