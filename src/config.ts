@@ -14,6 +14,17 @@ const isHostPort = (seed: string): boolean => {
   return m !== null && Number(m[1]) >= 1 && Number(m[1]) <= 65535;
 };
 
+/** scheme://host[:port] (a trailing slash tolerated), http or https, nothing else. */
+const isOrigin = (text: string): boolean => {
+  if (!/^https?:\/\/[^/\s,*?#@]+\/?$/i.test(text)) return false;
+  try {
+    new URL(text);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 const schema = z.object({
   PORT: port.default(8080),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -78,7 +89,7 @@ const schema = z.object({
   CORS_ORIGINS: z
     .string()
     .refine(
-      (v) => v.trim() === '*' || v.split(',').every((o) => /^https?:\/\/[^/\s,*]+\/?$/.test(o.trim())),
+      (v) => v.trim() === '*' || v.split(',').every((o) => isOrigin(o.trim())),
       'must be "*" or comma-separated origins like "https://example.org,http://localhost:3000"',
     )
     .default('*'),

@@ -90,6 +90,8 @@ describe('CORS', () => {
     expect(loadConfig({ CORS_ORIGINS: 'https://a.example, http://localhost:3000' }).CORS_ORIGINS).toMatch(/a\.example/);
     expect(() => loadConfig({ CORS_ORIGINS: 'a.example' })).toThrow(/CORS_ORIGINS/);
     expect(() => loadConfig({ CORS_ORIGINS: 'https://a.example/path' })).toThrow(/CORS_ORIGINS/);
+    expect(() => loadConfig({ CORS_ORIGINS: 'http://:80' })).toThrow(/CORS_ORIGINS/);
+    expect(loadConfig({ CORS_ORIGINS: 'HTTPS://Shop.Example:443/' }).CORS_ORIGINS).toBe('HTTPS://Shop.Example:443/');
   });
 });
 
