@@ -2,16 +2,19 @@
 # (`node dist/ephemeris-worker.js`). No `# syntax=` line: it makes BuildKit fetch its frontend from Docker Hub, and the
 # classic builder needs none. Node 24 LTS.
 
-# --- deps: production dependencies only, exactly as locked (tsx is a runtime dependency) ---
+# --- deps: production dependencies only, exactly as locked (tsx and esbuild are build tools, not among them) ---
 FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
-# --- build: dist/server.js and dist/ephemeris-worker.js (esbuild, through tsx: both runtime dependencies) and the
+# --- build: dist/server.js and dist/ephemeris-worker.js (esbuild, through tsx: both development dependencies) and the
 #     API nodes' native fan-out writer dist/fanout.node (native/fanout.c against the image's Node-API headers) ---
-FROM deps AS build
+FROM node:24-bookworm-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY scripts/build.ts scripts/cc.ts ./scripts/
 COPY native ./native
@@ -19,19 +22,17 @@ COPY src ./src
 COPY workers ./workers
 RUN npm run build
 
-# --- runtime: node_modules from deps, the bundles, and the sources (`npm start` and `npm run worker` still work) ---
+# --- runtime: production node_modules, the bundles and the page; node runs the bundles directly ---
 FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     PORT=8080 \
     HOST=0.0.0.0
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
-COPY package.json package-lock.json tsconfig.json ./
-COPY src ./src
-COPY workers ./workers
+COPY package.json ./
 COPY web ./web
 COPY --from=build /app/dist ./dist
-# The base image's unprivileged user; the sources stay root-owned and read-only to it.
+# The base image's unprivileged user; the files stay root-owned and read-only to it.
 USER node
 EXPOSE 8080
 # API nodes answer /healthz on PORT; the worker on METRICS_PORT (docker-compose.yml sets it), so the check asks

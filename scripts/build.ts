@@ -51,7 +51,7 @@ export async function buildDist(): Promise<void> {
     packages: 'external',
     platform: 'node',
     format: 'esm',
-    target: 'node20',
+    target: 'node22',
     sourcemap: true,
     logLevel: 'warning',
     write: false,

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -7,6 +7,7 @@ import { loadConfig } from '../src/config.ts';
 import { readTemplate, renderTemplate, upstreamServers, type NginxVars } from './nginx-config.ts';
 import { freePort, listensOn, npmScriptCommand, portWasTaken, spawnProcess, waitUntil, type ManagedProcess } from './processes.ts';
 import { buildDist } from './build.ts';
+import { programPath } from './binaries.ts';
 import { firstMessage, respCommand } from './resp.ts';
 
 // The production topology as local processes: redis-server, the worker, N API nodes and nginx with the
@@ -58,15 +59,8 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-function findBinary(candidates: readonly string[], what: string): string {
-  for (const c of candidates) {
-    if (existsSync(c)) return c;
-  }
-  throw new Error(`${what} not found (looked at ${candidates.join(', ')}); install it, e.g. apt-get install ${what}`);
-}
-
-export const nginxBinary = (): string => findBinary(['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/bin/nginx'], 'nginx');
-const redisBinary = (): string => findBinary(['/usr/bin/redis-server', '/usr/local/bin/redis-server'], 'redis-server');
+export const nginxBinary = (): string => programPath('nginx');
+const redisBinary = (): string => programPath('redis-server');
 
 /** Whether every directory down to `path` is searchable, and `path` readable, by "others". */
 function readableByOthers(path: string): boolean {

@@ -14,6 +14,17 @@ const isHostPort = (seed: string): boolean => {
   return m !== null && Number(m[1]) >= 1 && Number(m[1]) <= 65535;
 };
 
+/** scheme://host[:port] (a trailing slash tolerated), http or https, nothing else. */
+const isOrigin = (text: string): boolean => {
+  if (!/^https?:\/\/[^/\s,*?#@]+\/?$/i.test(text)) return false;
+  try {
+    new URL(text);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 const schema = z.object({
   PORT: port.default(8080),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -70,6 +81,20 @@ const schema = z.object({
    * by `npm run build`; refuses to start without it), `js` one net.Socket write per client, `auto` native when built.
    */
   FANOUT_WRITER: z.enum(FANOUT_WRITERS).default('auto'),
+  /**
+   * Origins whose pages may call the API and open streams (CORS): `*` for any, or comma-separated origins
+   * (`https://example.org,http://localhost:3000`); requests from any other origin get a 403. The service's own page
+   * is always allowed.
+   */
+  CORS_ORIGINS: z
+    .string()
+    .refine(
+      (v) => v.trim() === '*' || v.split(',').every((o) => isOrigin(o.trim())),
+      'must be "*" or comma-separated origins like "https://example.org,http://localhost:3000"',
+    )
+    .default('*'),
+  /** `on`: one JSON access-log line per request (with its X-Request-Id); `off`: none. */
+  ACCESS_LOG: z.enum(['on', 'off']).default('on'),
   /** Status events kept for resuming status clients, and length of the join/leave activity feed. */
   STATUS_HISTORY: positiveInt.max(10_000).default(60),
 }).superRefine((c, ctx) => {

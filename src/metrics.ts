@@ -15,6 +15,8 @@ export interface Metrics {
   streamOpened(served: StreamServedBy): void;
   /** a stream closed: its conflated and dropped frames are added */
   streamClosed(conflated: number, dropped: number): void;
+  /** an HTTP request answered (a stream: its response started) after `seconds` */
+  httpRequest(method: string, route: string, status: number, seconds: number): void;
   /** a request refused by a limit (e.g. too_many_streams) */
   refused(reason: string): void;
   /** one worker tick took `ms` */
@@ -126,6 +128,13 @@ export function createMetrics(options: { node: string; defaults?: boolean }): Me
     registers,
   });
   const tick = registerTickAndBrokerMetrics(registers, () => watched);
+  const requests = new Histogram({
+    name: 'orrery_http_request_duration_seconds',
+    help: 'HTTP requests from arrival to the response (for a stream: to its head), by method, route and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers,
+  });
 
   return {
     registry,
@@ -138,6 +147,9 @@ export function createMetrics(options: { node: string; defaults?: boolean }): Me
     },
     refused(reason) {
       refusals.inc({ reason });
+    },
+    httpRequest(method, route, status, seconds) {
+      requests.observe({ method, route, status }, seconds);
     },
     tick,
     watchHub(h, b) {

@@ -13,6 +13,7 @@ import { chooseBatchWriter } from './hub/batch-writer.ts';
 import { Hub } from './hub/hub.ts';
 import { createLogger, type Logger } from './log.ts';
 import { parseTrustedProxies } from './http/client-ip.ts';
+import { parseCorsOrigins } from './http/cors.ts';
 import { createStreamLimiter } from './http/stream-limit.ts';
 import { createMetrics } from './metrics.ts';
 import { createPresenceStore } from './presence/index.ts';
@@ -146,6 +147,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
     status: { channel: status, tracker, connection, admit: limiter.admit },
     metrics,
+    cors: parseCorsOrigins(config.CORS_ORIGINS),
+    accessLog: config.ACCESS_LOG === 'on' ? log.child({ component: 'access' }) : undefined,
   });
 
   const server = await new Promise<Server>((resolve, reject) => {

@@ -13,6 +13,7 @@ import { locate } from './js/geo.js';
 import { LiveStream } from './js/live.js';
 import { BodyTable } from './js/table.js';
 import { BODY_STYLE } from './js/bodies.js';
+import { GREENWICH } from './js/api-constants.js';
 
 /** @typedef {import('./js/api.js').Observer} Observer */
 /** @typedef {import('./js/api.js').Location} Location */
@@ -24,8 +25,6 @@ const TYPING_PAUSE_MS = 500;
 const EXACT_REFRESH_MS = 60_000;
 /** How long the first paint waits for the Geolocation API before showing a guess (it keeps listening). */
 const GEO_GRACE_MS = 1500;
-/** The API's own default observer, used only when nothing better is known. */
-const GREENWICH = { lat: 51.4769, lon: -0.0005, elevation: 0 };
 
 /** @param {string} id */
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));

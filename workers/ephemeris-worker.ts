@@ -19,7 +19,7 @@ if (!config.REDIS_URL && !config.REDIS_CLUSTER_NODES) {
   );
   process.exit(2);
 }
-let locations;
+let locations: ReturnType<typeof selectLocations>;
 try {
   locations = selectLocations(config.WORKER_LOCATIONS);
 } catch (err) {

@@ -5,7 +5,10 @@ import { HTTPException } from 'hono/http-exception';
 import { TrieRouter } from 'hono/router/trie-router';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { InvalidInputError, quote } from '../sky/observer.ts';
+import { type CorsPolicy, withCors } from './cors.ts';
 import { HttpError } from './errors.ts';
+import { type RequestLogDeps, withRequestLog } from './request-log.ts';
+import { mountDocs } from './docs.ts';
 import { mountHealth } from './health.ts';
 import { mountLocations } from './locations.ts';
 import type { Metrics } from '../metrics.ts';
@@ -30,6 +33,10 @@ export interface AppDeps {
   metrics?: Metrics;
   /** GET /status and GET /status/stream; absent: no routes */
   status?: StatusDeps;
+  /** Which other origins' pages may call the API (CORS); default: any. */
+  cors?: CorsPolicy;
+  /** One access-log line per request; absent: none (request ids and the duration histogram stay). */
+  accessLog?: RequestLogDeps['log'];
 }
 
 const consoleLogger: NonNullable<AppDeps['logger']> = {
@@ -58,6 +65,7 @@ export function createApp(deps: AppDeps = {}): OpenAPIHono {
   if (deps.stream) mountStream(app, deps.stream);
   if (deps.status) mountStatus(app, deps.status);
   if (deps.metrics) mountMetrics(app, deps.metrics);
+  if (deps.webRoot) mountDocs(app, deps.webRoot);
   mountOpenApiDocument(app, {
     title: 'Orrery',
     version: '0.1.0',
@@ -86,6 +94,12 @@ export function createApp(deps: AppDeps = {}): OpenAPIHono {
     }
     logger.error({ err, method: c.req.method, path: c.req.path }, 'unhandled error');
     return errorJson(c, 500, 'internal', 'internal error');
+  });
+  // Around the whole app (app.request() included), outside the router: the request id, access log and duration,
+  // then CORS (requests without an Origin pay nothing for it).
+  app.fetch = withRequestLog(withCors(app.fetch, deps.cors ?? { any: true }), {
+    log: deps.accessLog,
+    observe: deps.metrics?.httpRequest,
   });
   return app;
 }

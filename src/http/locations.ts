@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { LOCATIONS, nearest } from '../sky/locations.ts';
 import { quote, resolveObserver } from '../sky/observer.ts';
+import { PER_DEPLOY, cachedJson, etagOf } from './cache.ts';
 import { HttpError, invalidBody } from './errors.ts';
 import { addRoute, errorResponses, json } from './openapi.ts';
 import {
@@ -32,7 +33,7 @@ const streamOf = (id: string): string => `/stream/${id}`;
 /** The body as a record, whichever of the two accepted encodings it came in. */
 async function geoBodyRecord(c: Context): Promise<Record<string, unknown>> {
   const header = c.req.header('content-type');
-  const type = header?.split(';', 1)[0]!.trim().toLowerCase();
+  const type = header?.split(';', 1)[0]?.trim().toLowerCase();
   const isJson = type !== undefined && JSON_TYPE.test(type);
   if (!isJson && type !== FORM_TYPE) {
     throw new HttpError(
@@ -58,6 +59,7 @@ async function geoBodyRecord(c: Context): Promise<Record<string, unknown>> {
 export function mountLocations(app: OpenAPIHono): void {
   // Immutable data: serialised once.
   const locationsJson = JSON.stringify({ locations: LOCATIONS });
+  const locationsEtag = etagOf(locationsJson);
 
   addRoute(
     app,
@@ -66,11 +68,15 @@ export function mountLocations(app: OpenAPIHono): void {
       path: '/locations',
       summary: 'The grid of locations with a live stream',
       request: { query: NoQuery },
-      responses: { 200: json(LocationsResponse, 'every grid location'), ...errorResponses({ 400: 'unknown query parameter' }) },
+      responses: {
+        200: json(LocationsResponse, 'every grid location', 'With an `ETag`; `Cache-Control: public, max-age=300`'),
+        304: { description: '`If-None-Match` names the current ETag' },
+        ...errorResponses({ 400: 'unknown query parameter' }),
+      },
     },
     (c) => {
       parseNoQuery(c.req.url);
-      return c.body(locationsJson, 200, { 'content-type': 'application/json' });
+      return cachedJson(c, locationsJson, PER_DEPLOY, locationsEtag);
     },
   );
 
@@ -128,7 +134,8 @@ export function mountLocations(app: OpenAPIHono): void {
       const fields = parseGeoBody(await geoBodyRecord(c));
       const observer = resolveObserver(fields);
       const { location, distanceKm } = nearest(observer.lat, observer.lon);
-      return c.json({ observer, nearest: { location, distanceKm }, stream: streamOf(location.id) });
+      // lat, lon and elevation at the top level too, as the original service answered.
+      return c.json({ ...observer, observer, nearest: { location, distanceKm }, stream: streamOf(location.id) });
     },
   );
 }

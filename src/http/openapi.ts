@@ -1,5 +1,6 @@
 import { createRoute, type OpenAPIHono, type RouteConfig } from '@hono/zod-openapi';
 import type { Handler, MiddlewareHandler } from 'hono';
+import { PER_DEPLOY, cachedJson, etagOf } from './cache.ts';
 import { ErrorSchema } from './schemas.ts';
 
 // Routes are registered twice from one definition: into the OpenAPI registry (for /openapi.json) and
@@ -21,16 +22,26 @@ export function errorResponses(statuses: Record<number, string>): RouteConfig['r
   return out;
 }
 
-export const json = <S>(schema: S, description: string) => ({
-  description,
+/** A JSON response; `caching` (its Cache-Control rule) is documented with an ETag header. */
+export const json = <S>(schema: S, description: string, caching?: string) => ({
+  description: caching ? `${description}. ${caching}` : description,
   content: { 'application/json': { schema } },
+  ...(caching && {
+    headers: {
+      ETag: { description: 'strong validator: send it back in If-None-Match for a 304', schema: { type: 'string' as const } },
+      'Cache-Control': { description: 'how long the answer may be reused', schema: { type: 'string' as const } },
+    },
+  }),
 });
 
 /** GET /openapi.json: generated on first request (after every module has registered), then served from memory. */
 export function mountOpenApiDocument(app: OpenAPIHono, info: { title: string; version: string; description: string }): void {
-  let document: string | undefined;
+  let document: { body: string; etag: string } | undefined;
   app.get('/openapi.json', (c) => {
-    document ??= JSON.stringify(app.getOpenAPIDocument({ openapi: '3.0.3', info }));
-    return c.body(document, 200, { 'content-type': 'application/json' });
+    if (!document) {
+      const body = JSON.stringify(app.getOpenAPIDocument({ openapi: '3.0.3', info }));
+      document = { body, etag: etagOf(body) };
+    }
+    return cachedJson(c, document.body, PER_DEPLOY, document.etag);
   });
 }

@@ -4,6 +4,7 @@ import { computeAll, computeBody } from '../sky/ephemeris.ts';
 import { GREENWICH, quote, resolveObserver } from '../sky/observer.ts';
 import type { Observer, Refraction } from '../sky/types.ts';
 import { isoString } from '../sky/isotime.ts';
+import { IMMUTABLE, NOW, cachedJson } from './cache.ts';
 import { HttpError } from './errors.ts';
 import { addRoute, errorResponses, json } from './openapi.ts';
 import { BodyNameParam, PlanetResponse, PlanetsResponse, SKY_QUERY_RULES, SkyQuery } from './schemas.ts';
@@ -19,6 +20,8 @@ interface SkyRequest {
   observer: Observer;
   time: Date;
   refraction: Refraction;
+  /** how long the answer stays true: forever for a given time, a tick for now */
+  cacheControl: string;
 }
 
 function skyRequest(url: string): SkyRequest {
@@ -27,8 +30,13 @@ function skyRequest(url: string): SkyRequest {
     observer: resolveObserver(q, GREENWICH),
     time: q.time ?? new Date(),
     refraction: q.refraction ?? 'normal',
+    cacheControl: q.time ? IMMUTABLE : NOW,
   };
 }
+
+const CACHE_DOC =
+  'With `time`: immutable (strong `ETag`, `Cache-Control: public, max-age=31536000, immutable`); without: `max-age=1`.';
+const NOT_MODIFIED = { description: '`If-None-Match` names the current ETag' };
 
 const queryErrors = errorResponses({
   400: 'invalid or unknown query parameter (the message names it)',
@@ -44,7 +52,8 @@ export function mountPlanets(app: OpenAPIHono): void {
       summary: 'One body as seen by one observer at one instant',
       request: { params: BodyNameParam, query: SkyQuery },
       responses: {
-        200: json(PlanetResponse, 'position, brightness and next rise/transit/set'),
+        200: json(PlanetResponse, 'position, brightness and next rise/transit/set', CACHE_DOC),
+        304: NOT_MODIFIED,
         ...queryErrors,
         ...errorResponses({ 404: 'unknown body (`unknown_body`; the message lists the valid names)' }),
       },
@@ -55,9 +64,9 @@ export function mountPlanets(app: OpenAPIHono): void {
       if (name === undefined) {
         throw new HttpError(404, 'unknown_body', `unknown body ${quote(raw)}; valid names: ${VALID_NAMES}`);
       }
-      const { observer, time, refraction } = skyRequest(c.req.url);
+      const { observer, time, refraction, cacheControl } = skyRequest(c.req.url);
       const p = computeBody(name, observer, time, refraction);
-      return c.json({
+      const body = JSON.stringify({
         name: p.name,
         time: isoString(time.getTime()),
         observer,
@@ -75,6 +84,7 @@ export function mountPlanets(app: OpenAPIHono): void {
         transit: p.transit,
         set: p.set,
       });
+      return cachedJson(c, body, cacheControl);
     },
   );
 
@@ -85,12 +95,12 @@ export function mountPlanets(app: OpenAPIHono): void {
       path: '/planets',
       summary: 'Every body as seen by one observer at one instant',
       request: { query: SkyQuery },
-      responses: { 200: json(PlanetsResponse, 'the ten bodies, sun first'), ...queryErrors },
+      responses: { 200: json(PlanetsResponse, 'the ten bodies, sun first', CACHE_DOC), 304: NOT_MODIFIED, ...queryErrors },
     },
     (c) => {
-      const { observer, time, refraction } = skyRequest(c.req.url);
+      const { observer, time, refraction, cacheControl } = skyRequest(c.req.url);
       const bodies = computeAll(observer, time, refraction);
-      return c.json({ time: isoString(time.getTime()), observer, refraction, bodies });
+      return cachedJson(c, JSON.stringify({ time: isoString(time.getTime()), observer, refraction, bodies }), cacheControl);
     },
   );
 }

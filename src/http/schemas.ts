@@ -207,6 +207,8 @@ export const NearestResponse = z
 
 export const GeoLocationResponse = z
   .object({
+    // The observer at the top level too, as the original service answered (seed compatibility).
+    ...ObserverSchema.shape,
     observer: ObserverSchema,
     nearest: z.object({ location: LocationSchema, distanceKm }).strict(),
     stream: streamPath,

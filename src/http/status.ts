@@ -5,6 +5,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { SseConnection, type ConnectionOptions } from '../hub/connection.ts';
 import { frame } from '../hub/frame.ts';
+import { responseHeadersOf } from './response-headers.ts';
 import { SSE_HEADERS, nodeSink, webSink } from '../hub/sink.ts';
 import type { PresenceTracker } from '../presence/tracker.ts';
 import type { StatusChannel } from '../presence/status.ts';
@@ -49,7 +50,7 @@ export function mountStatus(app: OpenAPIHono, deps: StatusDeps): void {
     const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing;
     const onNode = outgoing instanceof ServerResponse;
     const web = onNode ? undefined : webSink();
-    const conn = new SseConnection(onNode ? nodeSink(outgoing) : web!, deps.connection);
+    const conn = new SseConnection(onNode ? nodeSink(outgoing, responseHeadersOf(c.req.raw)) : web!, deps.connection);
     deps.tracker.statusClients++;
     conn.onClose(() => {
       deps.channel.remove(conn);

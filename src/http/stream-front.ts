@@ -131,8 +131,27 @@ export function installStreamFront(server: Server, options: StreamFrontOptions):
     }
   };
 
+  // Connections still sending their first head are the front's, not yet the http.Server's, so its idle-connection
+  // sweep would miss them, and server.close() would wait for them (a browser's speculative pre-connect sends nothing
+  // until it is used). They are idle connections: the server's own sweeps (close() runs one) close them too.
+  const waiting = new Set<Socket>();
+  const closeIdle = server.closeIdleConnections.bind(server);
+  const closeAll = server.closeAllConnections.bind(server);
+  const closeWaiting = (): void => {
+    for (const socket of waiting) socket.destroy();
+  };
+  server.closeIdleConnections = () => {
+    closeWaiting();
+    closeIdle();
+  };
+  server.closeAllConnections = () => {
+    closeWaiting();
+    closeAll();
+  };
+
   server.on('connection', (socket: Socket) => {
     let bytes: Buffer | undefined;
+    waiting.add(socket);
     let timer: NodeJS.Timeout | undefined = setTimeout(() => socket.destroy(), headersTimeoutMs);
     timer.unref();
     // Until Node's own handlers (or a stream) take over, a reset must not become an uncaught 'error'. A shared
@@ -154,11 +173,13 @@ export function installStreamFront(server: Server, options: StreamFrontOptions):
       else void serveStream(socket, head);
     };
     const done = (): void => {
+      waiting.delete(socket);
       clearTimeout(timer);
       timer = undefined;
       bytes = undefined;
       socket.off('data', onData);
     };
     socket.on('data', onData);
+    socket.once('close', () => waiting.delete(socket));
   });
 }

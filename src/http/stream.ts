@@ -12,6 +12,7 @@ import type { Logger } from '../log.ts';
 import { findLocation, nearest } from '../sky/locations.ts';
 import { parseLat, parseLon, quote } from '../sky/observer.ts';
 import type { Location } from '../sky/types.ts';
+import { responseHeadersOf } from './response-headers.ts';
 import { HttpError, invalidParameter } from './errors.ts';
 import { addRoute, errorResponses } from './openapi.ts';
 import type { StreamServedBy } from '../metrics.ts';
@@ -139,7 +140,8 @@ export function mountStream(app: OpenAPIHono, deps: StreamDeps): void {
     const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing;
     const onNode = !socket && outgoing instanceof ServerResponse && deps.transport !== 'web';
     const web = socket || onNode ? undefined : webSink();
-    const sink: SseSink = socket ? new SocketSink(socket) : onNode ? nodeSink(outgoing) : web!;
+    const extra = responseHeadersOf(c.req.raw);
+    const sink: SseSink = socket ? new SocketSink(socket, extra) : onNode ? nodeSink(outgoing, extra) : web!;
     const conn = new SseConnection(sink, connectionOptions);
     if (admitted) conn.onClose(admitted);
     conn.writeControl(RETRY_FRAME);
@@ -174,7 +176,7 @@ export function mountStream(app: OpenAPIHono, deps: StreamDeps): void {
       }
       conn.prime(backlog);
     } catch (err) {
-      log?.warn({ channel, err: (err as Error).message }, 'stream could not start; client told to reconnect');
+      log?.warn({ channel, err }, 'stream could not start; client told to reconnect');
       conn.close('broker_unavailable', UNAVAILABLE_FRAME);
     }
   };

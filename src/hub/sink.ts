@@ -35,13 +35,19 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = {
   'X-Accel-Buffering': 'no',
 };
 
-/** The response head of a stream served on its own socket: the body ends when the connection does. */
-export const SSE_RESPONSE_HEAD: Buffer = Buffer.from(
-  `HTTP/1.1 200 OK\r\n${Object.entries(SSE_HEADERS)
-    .map(([k, v]) => `${k}: ${v}\r\n`)
-    .join('')}Connection: close\r\n\r\n`,
-  'latin1',
-);
+/** The response head of a stream served on its own socket, with `extra` headers (CORS, the request id): the body ends when the connection does. */
+export function sseResponseHead(extra?: Readonly<Record<string, string>>): Buffer {
+  const headers = extra ? { ...SSE_HEADERS, ...extra } : SSE_HEADERS;
+  return Buffer.from(
+    `HTTP/1.1 200 OK\r\n${Object.entries(headers)
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('')}Connection: close\r\n\r\n`,
+    'latin1',
+  );
+}
+
+/** The head without extra headers, built once. */
+export const SSE_RESPONSE_HEAD: Buffer = sseResponseHead();
 
 /** A stream owning its socket: the head, then frames as they are, until the socket closes. */
 export class SocketSink implements SseSink {
@@ -51,13 +57,16 @@ export class SocketSink implements SseSink {
    */
   private readonly fd: number;
 
-  constructor(private readonly socket: Socket) {
+  constructor(
+    private readonly socket: Socket,
+    extraHeaders?: Readonly<Record<string, string>>,
+  ) {
     this.fd = (socket as unknown as { _handle: { fd?: number } | null })._handle?.fd ?? -1;
     // Small, latency-sensitive writes: never wait for Nagle.
     socket.setNoDelay(true);
     // A client that ends its side has gone (as Node's HTTP server treats it): close ours too.
     socket.once('end', () => socket.destroy());
-    socket.write(SSE_RESPONSE_HEAD);
+    socket.write(extraHeaders ? sseResponseHead(extraHeaders) : SSE_RESPONSE_HEAD);
   }
   write(chunk: Buffer): boolean {
     return this.socket.write(chunk);
@@ -118,8 +127,11 @@ class NodeResponseSink implements SseSink {
   private readonly socket: Socket | undefined;
   private readonly chunked: boolean;
 
-  constructor(private readonly res: ServerResponse) {
-    res.writeHead(200, SSE_HEADERS);
+  constructor(
+    private readonly res: ServerResponse,
+    extraHeaders?: Readonly<Record<string, string>>,
+  ) {
+    res.writeHead(200, extraHeaders ? { ...SSE_HEADERS, ...extraHeaders } : SSE_HEADERS);
     res.flushHeaders();
     this.socket = res.socket ?? undefined;
     this.chunked = res.chunkedEncoding;
@@ -155,8 +167,8 @@ class NodeResponseSink implements SseSink {
   }
 }
 
-export function nodeSink(res: ServerResponse): SseSink {
-  return new NodeResponseSink(res);
+export function nodeSink(res: ServerResponse, extraHeaders?: Readonly<Record<string, string>>): SseSink {
+  return new NodeResponseSink(res, extraHeaders);
 }
 
 export interface WebSink extends SseSink {

@@ -42,6 +42,7 @@ export function earthRotationDeg(ut: number): number {
 }
 
 /** d(ERA)/d(UT) in degrees per day: 360 × 1.00273781191135448 (the constant inside era()). */
+// biome-ignore lint/correctness/noPrecisionLoss: the IAU constant as published; the nearest double is what is meant
 export const ERA_RATE = 360 * 1.00273781191135448;
 
 /** One exactly computed sample of a body's observer-independent state. */

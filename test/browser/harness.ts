@@ -1,14 +1,13 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
+import { programPath } from '../../scripts/binaries.ts';
 
 // The real app as a child process (embedded mode: API + in-process worker on the memory broker) and
 // Debian's Chromium, for the browser tests. No mocks: the page talks to the same server `npm start` runs.
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
 
 export interface App {
   readonly url: string;
@@ -105,13 +104,10 @@ async function firstSnapshot(url: string, locationId: string, timeoutMs: number)
   }
 }
 
-/** Debian's Chromium, headless; never a downloaded browser. */
+/** The system's Chromium (PATH or CHROMIUM_PATH), headless; never a downloaded browser. */
 export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}; the browser tests need it: apt-get install chromium`);
-  }
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: programPath('chromium'),
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
 }

@@ -136,3 +136,31 @@ it('other requests reach Node’s HTTP server intact: a body sent after its head
   s.socket.destroy();
   await expect.poll(() => server.hub.clientCount('london')).toBe(0);
 });
+
+it('a bare-socket stream from another origin carries the CORS headers in its head', async () => {
+  const c = await rawConnection();
+  c.socket.write('GET /stream/london HTTP/1.1\r\nHost: x\r\nOrigin: https://elsewhere.example\r\n\r\n');
+  await c.waitFor(/"n":\d+/);
+  const head = c.text().slice(0, c.text().indexOf('\r\n\r\n')).toLowerCase();
+  expect(head).toContain('content-type: text/event-stream');
+  expect(head).toContain('access-control-allow-origin: *');
+  expect(head).toMatch(/x-request-id: [0-9a-f-]{36}/);
+  c.socket.destroy();
+});
+
+it('a connection that never sends its head does not hold up a graceful close (as an idle connection would not)', async () => {
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1' });
+  const own = await startServer({ config, log: silentLogger, broker: createMemoryBroker({ historyLimit: 1 }), embeddedWorker: false });
+  // A pre-connect: open, silent (the front's head timeout is 30 s).
+  const silent = connect({ port: own.port, host: '127.0.0.1' });
+  silent.on('error', () => {});
+  await new Promise((r) => silent.once('connect', r));
+  const closedBySelf = new Promise<boolean>((r) => silent.once('close', () => r(true)));
+  const started = Date.now();
+  const outcome = await Promise.race([own.close().then(() => 'closed'), new Promise((r) => setTimeout(() => r('still open'), 2500))]);
+  expect(outcome).toBe('closed');
+  // well within the grace period after which every remaining connection is cut
+  expect(Date.now() - started).toBeLessThan(2500);
+  expect(await closedBySelf).toBe(true);
+  silent.destroy();
+});

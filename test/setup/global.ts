@@ -1,6 +1,7 @@
 import type { TestProject } from 'vitest/node';
 import { NATIVE_FANOUT, buildNativeFanout } from '../../scripts/build.ts';
-import { INSTALL_HINT, dockerAnswers, startRedisServer } from './redis.ts';
+import { isCi } from './programs.ts';
+import { INSTALL_HINT, type RedisServer, dockerAnswers, startRedisServer } from './redis.ts';
 
 // Global setup: one real Redis for the whole run, handed to tests as inject('redisUrl').
 // REDIS_URL if set; else Testcontainers (redis:7-alpine) when a Docker engine answers within a second; else a
@@ -42,11 +43,17 @@ export default async function setup(project: TestProject): Promise<() => Promise
       await container.stop();
     };
   }
-  let server;
+  let server: RedisServer;
   try {
     server = await startRedisServer();
   } catch (err) {
-    throw new Error(`no Redis for the tests: ${(err as Error).message}\n${INSTALL_HINT}`);
+    const message = `no Redis for the tests: ${(err as Error).message}\n${INSTALL_HINT}`;
+    // Locally, the files that need it were left out (vitest.config.ts, programs.ts); in CI nothing may skip.
+    if (isCi()) throw new Error(message);
+    process.stderr.write(`global setup: ${message}\n`);
+    project.provide('redisUrl', '');
+    project.provide('redisSource', 'none');
+    return async () => {};
   }
   project.provide('redisUrl', server.url);
   project.provide('redisSource', 'redis-server');

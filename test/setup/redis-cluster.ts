@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { programPath } from '../../scripts/binaries.ts';
 import { freePort, spawnProcess, waitUntil, type ManagedProcess } from '../../scripts/processes.ts';
 import { INSTALL_HINT } from './redis.ts';
 import { redisCommand, type Resp } from '../../scripts/resp.ts';
@@ -91,8 +92,8 @@ function masterRanges(reply: Resp): { from: number; to: number; port: number }[]
 export async function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisCluster> {
   const masters = options.masters ?? 3;
   const replicas = options.replicas ?? 0;
-  const binary = options.binary ?? 'redis-server';
-  const cli = options.cli ?? 'redis-cli';
+  const binary = options.binary ?? programPath('redis-server');
+  const cli = options.cli ?? programPath('redis-cli');
   const readyTimeoutMs = options.readyTimeoutMs ?? 20_000;
   const dir = mkdtempSync(join(tmpdir(), 'orrery-cluster-'));
   const ports: number[] = [];

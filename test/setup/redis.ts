@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { freePort, listensOn, spawnProcess, waitUntil, type ManagedProcess } from '../../scripts/processes.ts';
+import { programPath } from '../../scripts/binaries.ts';
 import { respCommand } from '../../scripts/resp.ts';
 
 // Real Redis servers for tests: a redis-server process on a free loopback port (also used for extra servers, e.g. a
@@ -23,7 +24,7 @@ export const INSTALL_HINT =
  * without persistence. Rejects with INSTALL_HINT when the binary is missing.
  */
 export async function startRedisServer(options: { port?: number; binary?: string } = {}): Promise<RedisServer> {
-  const binary = options.binary ?? 'redis-server';
+  const binary = options.binary ?? programPath('redis-server');
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = options.port ?? (await freePort());

@@ -28,7 +28,11 @@ interface Service {
 
 const read = (file: string): string => readFileSync(join(REPO_ROOT, file), 'utf8');
 const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Service> };
-const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string>; dependencies: Record<string, string> };
+const pkg = JSON.parse(read('package.json')) as {
+  scripts: Record<string, string>;
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
 const dockerfile = read('Dockerfile');
 const template = readTemplate();
 const services = compose.services;
@@ -228,9 +232,12 @@ describe('Dockerfile', () => {
     expect(ignored).not.toContain('native');
   });
 
-  it('copies everything the scripts run, and tsx is a runtime dependency', () => {
-    for (const dir of ['src', 'workers', 'web']) expect(lastStage).toMatch(new RegExp(`^COPY ${dir} \\./${dir}$`, 'm'));
-    expect(pkg.dependencies.tsx).toBeDefined();
+  it('copies the page into the runtime, and no build tool is a production dependency', () => {
+    expect(lastStage).toMatch(/^COPY web \.\/web$/m);
+    for (const tool of ['tsx', 'esbuild']) {
+      expect(pkg.dependencies[tool], tool).toBeUndefined();
+      expect(pkg.devDependencies[tool], tool).toBeDefined();
+    }
     const ignored = read('.dockerignore').split('\n').map((l) => l.trim());
     expect(ignored).toContain('node_modules');
     for (const dir of ['src', 'workers', 'web']) expect(ignored).not.toContain(dir);

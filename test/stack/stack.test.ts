@@ -106,6 +106,47 @@ describe('the stack through nginx', () => {
     expect(JSON.parse(bad.body)).toMatchObject({ error: 'invalid_parameter' });
   });
 
+  it('passes CORS and caching through: ETags revalidate to 304 (gzip or not), preflights and streams carry CORS', async () => {
+    const origin = { Origin: 'https://elsewhere.example' };
+    for (const path of ['/planets/mars?time=2026-03-20T12:00:00Z', '/locations', '/openapi.json']) {
+      for (const encoding of [{}, { 'Accept-Encoding': 'gzip' }] as Record<string, string>[]) {
+        const first = await get(path, { ...origin, ...encoding });
+        expect(first.status, path).toBe(200);
+        expect(first.headers['access-control-allow-origin'], path).toBe('*');
+        const etag = String(first.headers.etag);
+        // nginx's gzip weakens a strong ETag (W/"…"); the node compares weakly, so both revalidate.
+        expect(etag, path).toMatch(/^(W\/)?"[\w-]+"$/);
+        const again = await get(path, { ...origin, ...encoding, 'If-None-Match': etag });
+        expect(again.status, `${path} ${JSON.stringify(encoding)}`).toBe(304);
+        expect(again.body).toBe('');
+      }
+    }
+    const fixed = await get('/planets?time=2026-03-20T12:00:00Z');
+    expect(fixed.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect((await get('/planets')).headers['cache-control']).toBe('public, max-age=1');
+
+    const preflight = await fetch(`${stack.url}/geo_location`, {
+      method: 'OPTIONS',
+      headers: { ...origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    expect(preflight.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('content-type');
+
+    for (const path of ['/stream/london', '/status/stream']) {
+      const head = await new Promise<Record<string, string | string[] | undefined>>((resolve, reject) => {
+        const req = request(`${stack.url}${path}`, { headers: { ...origin, Accept: 'text/event-stream' }, agent: false }, (res) => {
+          resolve(res.headers);
+          res.destroy();
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(head['content-type'], path).toBe('text/event-stream');
+      expect(head['access-control-allow-origin'], path).toBe('*');
+    }
+  });
+
   it('runs the live page through nginx under its Content-Security-Policy', async () => {
     const browser = await launchChromium();
     try {
@@ -126,6 +167,27 @@ describe('the stack through nginx', () => {
       };
       const first = await liveTime('');
       await liveTime(first);
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('renders the API reference (/docs, Swagger UI from the package) through nginx under the CSP, without errors', async () => {
+    const browser = await launchChromium();
+    try {
+      const { page, problems } = await openWatchedPage(browser);
+      const requests: string[] = [];
+      page.on('request', (r) => requests.push(r.url()));
+      const res = await page.goto(`${stack.url}/docs`);
+      expect(res?.status()).toBe(200);
+      expect(res?.headers()['content-security-policy']).toContain("script-src 'self'");
+      // Every route of the document is rendered as an operation.
+      const doc = (await (await fetch(`${stack.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+      const operations = Object.values(doc.paths).reduce((n, p) => n + Object.keys(p).length, 0);
+      await page.waitForFunction((n) => document.querySelectorAll('.opblock').length === n, operations, { timeout: 15_000 });
+      expect(await page.locator('.opblock-summary-path').allTextContents()).toContain('/planets/{name}');
+      expect(requests.filter((u) => !u.startsWith(stack.url)), 'requests to other origins').toEqual([]);
       expect(problems).toEqual([]);
     } finally {
       await browser.close();

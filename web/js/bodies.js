@@ -1,9 +1,10 @@
-// How each body looks on the page. The order is the server's BODY_NAMES order.
+// How each body looks on the page. The names and their order are the server's (api-constants.js).
 
-/** @typedef {'sun'|'moon'|'mercury'|'venus'|'mars'|'jupiter'|'saturn'|'uranus'|'neptune'|'pluto'} BodyName */
+import { BODY_NAMES } from './api-constants.js';
 
-/** @type {readonly BodyName[]} */
-export const BODY_NAMES = ['sun', 'moon', 'mercury', 'venus', 'mars', 'jupiter', 'saturn', 'uranus', 'neptune', 'pluto'];
+/** @typedef {import('./api-constants.js').BodyName} BodyName */
+
+export { BODY_NAMES };
 
 /**
  * label, astronomical symbol, and marker colour (chosen to read on the dark sky, not photographic truth).

@@ -1,5 +1,7 @@
 // Pure formatting and parsing for the page: no DOM, no network, so the browser tests can call it directly.
 
+import { ELEVATION_RANGE, LAT_RANGE, LON_RANGE } from './api-constants.js';
+
 const MINUS = '\u2212';
 
 /** @param {number} n */
@@ -149,7 +151,7 @@ export const formatClock = (date, timeZone) => formatter(timeZone, 'seconds').fo
  */
 export function parseCoordinate(raw, axis) {
   const label = axis === 'lat' ? 'Latitude' : 'Longitude';
-  const limit = axis === 'lat' ? 90 : 180;
+  const limit = (axis === 'lat' ? LAT_RANGE : LON_RANGE).max;
   const text = raw.trim().replace(MINUS, '-').replace(',', '.').replace(/°/g, '');
   if (text === '') return { ok: false, message: `${label} is required.` };
   const match = /^([+-]?\d+(?:\.\d+)?|[+-]?\.\d+)\s*([NSEWnsew])?$/.exec(text);
@@ -168,8 +170,8 @@ export function parseCoordinate(raw, axis) {
   return { ok: true, value };
 }
 
-/** The elevation range the page accepts, in metres: the same as the API (the Dead Sea shore to the edge of space). */
-export const ELEVATION_RANGE = /** @type {const} */ ([-500, 100000]);
+/** The elevation range the page accepts, in metres: the API's own (api-constants.js). */
+export { ELEVATION_RANGE };
 
 /**
  * Elevation in metres; empty means sea level (the placeholder says so).
@@ -181,7 +183,7 @@ export function parseElevation(raw) {
   if (text === '') return { ok: true, value: 0 };
   if (!/^[+-]?(\d+(\.\d+)?|\.\d+)$/.test(text)) return { ok: false, message: 'Elevation must be a number of metres, like 350.' };
   const value = Number(text);
-  const [lo, hi] = ELEVATION_RANGE;
+  const { min: lo, max: hi } = ELEVATION_RANGE;
   if (value < lo || value > hi) return { ok: false, message: `Elevation must be between ${lo} and ${hi} metres.` };
   return { ok: true, value };
 }
