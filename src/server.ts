@@ -1,8 +1,8 @@
-import type { Server } from 'node:http';
+import { createServer as createHttpServer, type Server, type ServerOptions as HttpServerOptions } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { serve } from '@hono/node-server';
+import { getRequestListener, serve } from '@hono/node-server';
 import type { Broker } from './broker/broker.ts';
 import { createBroker } from './broker/index.ts';
 import type { Config } from './config.ts';
@@ -22,6 +22,8 @@ import { PresenceTracker } from './presence/tracker.ts';
 import { startWorkerReporter, type WorkerReporter } from './presence/worker-report.ts';
 import { installClientErrorHandler } from './http/client-error.ts';
 import { installStreamFront } from './http/stream-front.ts';
+import { guardRawPath, requestErrorResponse } from './http/raw-path.ts';
+import { openFileLimit } from './entry.ts';
 import { LOCATIONS } from './sky/locations.ts';
 import { selectLocations, startSkyPublisher } from './worker/sky-publisher.ts';
 import type { TickLoop } from './worker/tick-loop.ts';
@@ -112,9 +114,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       };
     },
   });
+  const trusted = parseTrustedProxies(config.TRUSTED_PROXIES);
   const limiter = createStreamLimiter({
     max: config.MAX_STREAMS_PER_CLIENT,
-    trusted: parseTrustedProxies(config.TRUSTED_PROXIES),
+    trusted,
     onRefused: () => metrics.refused('too_many_streams'),
   });
   let draining = false;
@@ -148,13 +151,24 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     metrics,
   });
 
+  // Raw request targets are checked before any URL parser resolves them (raw-path.ts).
+  const fetch = guardRawPath(app.fetch as (request: Request, env: { incoming?: { url?: string } }) => Response | Promise<Response>);
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve(
       {
-        fetch: app.fetch,
+        fetch,
         port: config.PORT,
         hostname: config.HOST,
-        serverOptions: { maxHeaderSize: config.MAX_HEADER_BYTES },
+        // The same listener serve() would make, plus an answer in the JSON error shape when no Request can be built.
+        createServer: ((opts: HttpServerOptions) =>
+          createHttpServer(opts, getRequestListener(fetch, { hostname: config.HOST, errorHandler: requestErrorResponse }))) as typeof createHttpServer,
+        // Heads after a connection's first (keep-alive) get the same allowance as the first; Node checks every second.
+        serverOptions: {
+          maxHeaderSize: config.MAX_HEADER_BYTES,
+          headersTimeout: config.HEAD_TIMEOUT_MS,
+          requestTimeout: Math.max(config.HEAD_TIMEOUT_MS, 30_000),
+          connectionsCheckingInterval: 1000,
+        },
       },
       () => resolve(s as Server),
     );
@@ -163,8 +177,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   installClientErrorHandler(server, config.MAX_HEADER_BYTES);
   // Fresh /stream connections are served on their bare socket (no Node HTTP objects held per stream).
   installStreamFront(server, {
-    fetch: app.fetch,
+    fetch,
     maxHeaderBytes: config.MAX_HEADER_BYTES,
+    headTimeoutMs: config.HEAD_TIMEOUT_MS,
+    maxPendingPerClient: config.MAX_PENDING_HEADS_PER_CLIENT,
+    // A quarter of the descriptors at most for heads nobody finished: the rest stay for streams, Redis and /healthz.
+    maxPending: config.MAX_PENDING_HEADS ?? Math.max(16, Math.floor(openFileLimit() / 4)),
+    trusted,
+    onRefused: () => metrics.refused('too_many_pending_heads'),
     onError: (err) => log.error({ err }, 'stream request failed'),
   });
   const port = (server.address() as AddressInfo).port;
