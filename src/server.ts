@@ -22,7 +22,7 @@ import { PresenceTracker } from './presence/tracker.ts';
 import { startWorkerReporter, type WorkerReporter } from './presence/worker-report.ts';
 import { installClientErrorHandler } from './http/client-error.ts';
 import { installStreamFront } from './http/stream-front.ts';
-import { guardRawPath, requestErrorResponse } from './http/raw-path.ts';
+import { guardRawRequest, requestErrorResponse } from './http/raw-request.ts';
 import { openFileLimit } from './entry.ts';
 import { LOCATIONS } from './sky/locations.ts';
 import { selectLocations, startSkyPublisher } from './worker/sky-publisher.ts';
@@ -151,8 +151,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     metrics,
   });
 
-  // Raw request targets are checked before any URL parser resolves them (raw-path.ts).
-  const fetch = guardRawPath(app.fetch as (request: Request, env: { incoming?: { url?: string } }) => Response | Promise<Response>);
+  // Raw requests are checked before any URL parser resolves their targets (raw-request.ts).
+  const fetch = guardRawRequest(app.fetch as (request: Request, env: object) => Response | Promise<Response>);
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve(
       {
@@ -165,6 +165,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         // Heads after a connection's first (keep-alive) get the same allowance as the first; Node checks every second.
         serverOptions: {
           maxHeaderSize: config.MAX_HEADER_BYTES,
+          // Host lines are checked by guardRawRequest (a JSON 400 rather than Node's bare one).
+          requireHostHeader: false,
           headersTimeout: config.HEAD_TIMEOUT_MS,
           requestTimeout: Math.max(config.HEAD_TIMEOUT_MS, 30_000),
           connectionsCheckingInterval: 1000,

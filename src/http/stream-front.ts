@@ -98,6 +98,7 @@ function refuse(socket: Socket, status: number, error: string, message: string):
 const normalise = (ip: string | undefined): string => (ip?.startsWith('::ffff:') ? ip.slice(7) : (ip ?? 'unknown'));
 /** Set on a socket whose first head is still unfinished; called once it is (or the socket closes). */
 const PENDING = Symbol('orrery.pendingHead');
+type PendingSocket = Socket & { [PENDING]?: () => void };
 
 /**
  * Puts the front before `server`'s own connection handling. Call once, before the server accepts connections.
@@ -110,10 +111,11 @@ export function installStreamFront(server: Server, options: StreamFrontOptions):
   const httpListeners = server.listeners('connection') as ((socket: Socket) => void)[];
   server.removeAllListeners('connection');
   const pendingByAddress = new Map<string, number>();
-  let pending = 0;
+  /** sockets whose first head is unfinished, oldest first */
+  const pending = new Set<Socket>();
 
   server.on('request', (req: IncomingMessage) => {
-    const release = (req.socket as Socket & { [PENDING]?: () => void })[PENDING];
+    const release = (req.socket as PendingSocket)[PENDING];
     release?.();
   });
 
@@ -150,18 +152,26 @@ export function installStreamFront(server: Server, options: StreamFrontOptions):
     const address = normalise(socket.remoteAddress);
     const capped = !trusted.has(address);
     const mine = capped ? (pendingByAddress.get(address) ?? 0) : 0;
-    if (pending >= maxPending || (capped && mine >= maxPendingPerClient)) {
-      options.onRefused?.(pending >= maxPending ? 'total' : 'per_client');
+    if (capped && mine >= maxPendingPerClient) {
+      options.onRefused?.('per_client');
       socket.destroy();
       return;
     }
-    pending++;
+    // Over the total, the oldest unfinished head goes: a real client's head arrives within a round trip, so it is
+    // the connections that sat longest (a slowloris) that make room, and a new /healthz or stream still gets in.
+    if (pending.size >= maxPending) {
+      const oldest = pending.values().next().value!;
+      options.onRefused?.('total');
+      (oldest as PendingSocket)[PENDING]?.(); // released now, not when its close event comes
+      oldest.destroy();
+    }
+    pending.add(socket);
     if (capped) pendingByAddress.set(address, mine + 1);
     let released = false;
     const release = (): void => {
       if (released) return;
       released = true;
-      pending--;
+      pending.delete(socket);
       if (capped) {
         const left = (pendingByAddress.get(address) ?? 1) - 1;
         if (left <= 0) pendingByAddress.delete(address);
@@ -170,9 +180,9 @@ export function installStreamFront(server: Server, options: StreamFrontOptions):
       clearTimeout(timer);
       socket.off('end', onEnd);
       socket.off('close', release);
-      delete (socket as Socket & { [PENDING]?: () => void })[PENDING];
+      delete (socket as PendingSocket)[PENDING];
     };
-    (socket as Socket & { [PENDING]?: () => void })[PENDING] = release;
+    (socket as PendingSocket)[PENDING] = release;
     const timer = setTimeout(() => {
       socket.destroy();
     }, headTimeoutMs);
@@ -207,6 +217,10 @@ export function installStreamFront(server: Server, options: StreamFrontOptions):
         verified = start.length > CANDIDATES[1]!.length;
       }
       const scan = tail.length ? Buffer.concat([tail, chunk]) : chunk;
+      // A line ended by a bare LF is not a plain head; Node's parser decides what it is.
+      for (let i = scan.indexOf(0x0a); i >= 0; i = scan.indexOf(0x0a, i + 1)) {
+        if (i === 0 ? tail.length === 0 : scan[i - 1] !== 0x0d) return handOver();
+      }
       const end = scan.indexOf(HEAD_END);
       if (end < 0) {
         tail = scan.subarray(Math.max(0, scan.length - 3));

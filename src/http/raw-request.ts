@@ -1,7 +1,8 @@
-// The request target exactly as the client sent it, before any URL parser resolves it. WHATWG URL parsing (what
+// The request exactly as the client sent it: its target, before any URL parser resolves it. WHATWG URL parsing (what
 // `new URL()` and @hono/node-server do) turns `\` into `/` and resolves `..`, `.`, `%2e%2e`: `/stream/..\metrics` or
 // `/planets/%2e%2e/metrics` would reach a route other than the one a proxy routed by prefix. No route of Orrery has a
 // dot segment or a backslash in its path, so such a target is refused as it is, never normalised into another route.
+// And its Host lines: exactly one (Node's parser keeps the first of several).
 
 /** `.` or `..` as a whole path segment, literal or percent-encoded, before the query. */
 const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/i;
@@ -18,13 +19,36 @@ export function rawPathProblem(target: string): string | undefined {
 const badPath = (problem: string): Response =>
   Response.json({ error: 'invalid_path', message: `the request path holds ${problem}; send the path without it` }, { status: 400 });
 
-/** `fetch` with raw targets checked first; the raw target is env.incoming.url (Node's IncomingMessage, or the front's). */
-export function guardRawPath<E extends { incoming?: { url?: string } }>(
+const badHost = (n: number): Response =>
+  Response.json(
+    { error: 'bad_request', message: `an HTTP/1.1 request has exactly one Host header (RFC 9112 §3.2); this one has ${n}` },
+    { status: 400 },
+  );
+
+/** How many Host lines a raw header list ([name, value, name, value, …]) holds. */
+function hostLines(rawHeaders: readonly string[]): number {
+  let n = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.length === 4 && rawHeaders[i]!.toLowerCase() === 'host') n++;
+  return n;
+}
+
+/**
+ * `fetch` with the raw request checked first: its target (env.incoming.url: Node's IncomingMessage, or the stream
+ * front's) and, where Node parsed the head, its Host lines (Node keeps the first of several, and requireHostHeader is
+ * off so that a missing one gets this JSON 400 rather than Node's bare one).
+ */
+export function guardRawRequest<E extends { incoming?: { url?: string; rawHeaders?: string[]; httpVersion?: string } }>(
   fetch: (request: Request, env: E) => Response | Promise<Response>,
 ): (request: Request, env: E) => Response | Promise<Response> {
   return (request, env) => {
     const problem = rawPathProblem(env.incoming?.url ?? '/');
-    return problem ? badPath(problem) : fetch(request, env);
+    if (problem) return badPath(problem);
+    const raw = env.incoming?.rawHeaders;
+    if (raw) {
+      const hosts = hostLines(raw);
+      if (hosts > 1 || (hosts === 0 && env.incoming?.httpVersion === '1.1')) return badHost(hosts);
+    }
+    return fetch(request, env);
   };
 }
 
