@@ -11,6 +11,7 @@ import { createApp } from './http/app.ts';
 import { SHUTDOWN_FRAME } from './http/stream.ts';
 import { chooseBatchWriter } from './hub/batch-writer.ts';
 import { Hub } from './hub/hub.ts';
+import { KernelStallWatch, loadKernelQueueProbe } from './hub/kernel-stall.ts';
 import { createLogger, type Logger } from './log.ts';
 import { parseTrustedProxies } from './http/client-ip.ts';
 import { createStreamLimiter } from './http/stream-limit.ts';
@@ -122,10 +123,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   let draining = false;
   const ready = (): boolean => !draining && broker.ready();
+  // Where the native probe loads (Linux, dist/fanout.node), a client the kernel buffers for is caught too.
+  const probe = loadKernelQueueProbe();
+  const kernelStalls = probe && new KernelStallWatch(probe, config.SLOW_CLIENT_MS);
+  log.info({ kernelStallCheck: Boolean(kernelStalls) }, kernelStalls ? 'slow clients: Node and kernel send queues' : 'slow clients: Node send queue only (no native probe)');
   const connection = {
     heartbeatMs: config.HEARTBEAT_MS,
     stallMs: config.SLOW_CLIENT_MS,
     maxBufferedBytes: config.STREAM_QUEUE_BYTES,
+    kernelStalls,
   };
   const app = createApp({
     ready,
@@ -244,6 +250,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       draining = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       hub.closeAll('shutdown', SHUTDOWN_FRAME);
+      kernelStalls?.stop();
       status.closeAll(SHUTDOWN_FRAME);
       server.closeIdleConnections();
       const cut = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);

@@ -7,6 +7,7 @@ import { SseConnection, type CloseReason, type FramedMessage } from '../hub/conn
 import { frame } from '../hub/frame.ts';
 import type { Hub } from '../hub/hub.ts';
 import { HeartbeatWheel } from '../hub/heartbeat.ts';
+import type { KernelStallWatch } from '../hub/kernel-stall.ts';
 import { SSE_HEADERS, SocketSink, nodeSink, webSink, type SseSink } from '../hub/sink.ts';
 import type { Logger } from '../log.ts';
 import { findLocation, nearest } from '../sky/locations.ts';
@@ -29,6 +30,8 @@ export interface StreamDeps {
   stallMs?: number;
   /** a client with more than this many bytes waiting is closed as slow (default 1 MiB beyond the backlog) */
   maxBufferedBytes?: number;
+  /** the kernel-side stall check (kernel-stall.ts), where the native probe loads */
+  kernelStalls?: KernelStallWatch;
   log?: Logger;
   /**
    * `node` (default): write to the Node ServerResponse directly; `web`: a ReadableStream body piped by
@@ -116,6 +119,7 @@ export function mountStream(app: OpenAPIHono, deps: StreamDeps): void {
     maxBufferedBytes: deps.maxBufferedBytes ?? 1024 * 1024,
     // One timer for every stream of this node, not one per client reset by every message.
     heartbeats: new HeartbeatWheel(deps.heartbeatMs),
+    kernelStalls: deps.kernelStalls,
   };
 
   /** Header first: an EventSource reconnecting to a URL that carries ?lastEventId= sends the newer id in the header. */
