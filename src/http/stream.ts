@@ -62,6 +62,17 @@ export const SHUTDOWN_FRAME = frame({
   data: '{"reason":"shutdown"}',
 });
 
+/**
+ * The stream cannot continue from the event a client resumed from: the history no longer holds it, so what came
+ * between it and `oldest` (the oldest event kept, which follows; null: none kept) is gone. No `id:`, so the client's
+ * last event id stays the one it had until the next update. Like Centrifugo's `recovered: false`.
+ */
+const resumeLostFrame = (lastEventId: number, oldest: number | undefined): Buffer =>
+  frame({
+    event: 'resume',
+    data: JSON.stringify({ recovered: false, lastEventId: String(lastEventId), oldest: oldest === undefined ? null : String(oldest) }),
+  });
+
 const MAX_EVENT_ID = Number.MAX_SAFE_INTEGER;
 const EVENT_ID = /^\d{1,16}$/;
 
@@ -174,7 +185,14 @@ export function mountStream(app: OpenAPIHono, deps: StreamDeps): void {
         const latest = await hub.latest(channel);
         backlog = latest ? [latest] : [];
       } else {
-        backlog = await hub.history(channel, lastEventId);
+        // From the resumed event itself: whether the history still holds it tells whether anything between it and
+        // the oldest kept one was lost (a Redis restarted without persistence, an id older than HISTORY_SECONDS).
+        const kept = await hub.history(channel, lastEventId - 1);
+        if (kept[0]?.id === lastEventId) backlog = kept.slice(1);
+        else {
+          backlog = kept;
+          conn.writeControl(resumeLostFrame(lastEventId, kept[0]?.id));
+        }
       }
       conn.prime(backlog);
     } catch (err) {
