@@ -83,13 +83,16 @@ export class KernelStallWatch {
     }
     const { fds, queued, acked, members } = this.scratch;
     let count = 0;
-    // A Map iterator visits entries added after it was made and skips deleted ones; at its end a new round begins.
+    let wrapped = false;
+    // A Map iterator visits entries added after it was made and skips deleted ones; at its end a new round begins
+    // (at most once per tick, so sockets that are all closing cannot keep this loop going).
     while (count < want) {
       this.cursor ??= this.entries.entries();
       const next = this.cursor.next();
       if (next.done) {
         this.cursor = undefined;
-        if (count > 0 || this.entries.size === 0) break;
+        if (wrapped || count > 0) break;
+        wrapped = true;
         continue;
       }
       const fd = next.value[0].kernelFd();
