@@ -37,6 +37,8 @@ export interface RedisCluster {
 
 export interface RedisClusterOptions {
   masters?: number;
+  /** replicas per master (default 0); with them a killed master's replica is promoted */
+  replicas?: number;
   binary?: string;
   cli?: string;
   readyTimeoutMs?: number;
@@ -76,7 +78,7 @@ function masterRanges(reply: Resp): { from: number; to: number; port: number }[]
       if (!Array.isArray(node)) continue;
       const n = new Map<string, Resp>();
       for (let i = 0; i + 1 < node.length; i += 2) n.set(String(node[i]), node[i + 1]!);
-      if (n.get('role') !== 'master') continue;
+      if (n.get('role') !== 'master' || n.get('health') === 'fail') continue;
       for (let i = 0; i + 1 < slots.length; i += 2) {
         out.push({ from: Number(slots[i]), to: Number(slots[i + 1]), port: Number(n.get('port')) });
       }
@@ -87,12 +89,13 @@ function masterRanges(reply: Resp): { from: number; to: number; port: number }[]
 
 export async function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisCluster> {
   const masters = options.masters ?? 3;
+  const replicas = options.replicas ?? 0;
   const binary = options.binary ?? 'redis-server';
   const cli = options.cli ?? 'redis-cli';
   const readyTimeoutMs = options.readyTimeoutMs ?? 20_000;
   const dir = mkdtempSync(join(tmpdir(), 'orrery-cluster-'));
   const ports: number[] = [];
-  while (ports.length < masters) {
+  while (ports.length < masters * (1 + replicas)) {
     const p = await freePort();
     // The cluster bus listens on port + 10000: both must be usable.
     if (p + 10_000 <= 65_535 && !ports.includes(p)) ports.push(p);
@@ -140,6 +143,11 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
           const nodes = await command(port, ['CLUSTER', 'NODES']);
           if (typeof nodes !== 'string' || /\bfail\??\b/.test(nodes)) return false;
         }
+        // A replica that has not finished its first sync could never be promoted.
+        for (const port of ports.slice(masters)) {
+          const info = await command(port, ['INFO', 'replication']);
+          if (typeof info !== 'string' || !info.includes('master_link_status:up')) return false;
+        }
         return true;
       },
       { timeoutMs: readyTimeoutMs, intervalMs: 100 },
@@ -153,21 +161,25 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
 
   try {
     await Promise.all(ports.map((p) => startNode(p)));
-    await run(cli, ['--cluster', 'create', ...ports.map((p) => `${HOST}:${p}`), '--cluster-replicas', '0', '--cluster-yes'], readyTimeoutMs);
+    await run(cli, ['--cluster', 'create', ...ports.map((p) => `${HOST}:${p}`), '--cluster-replicas', String(replicas), '--cluster-yes'], readyTimeoutMs);
     await clusterOk();
   } catch (err) {
     await stop();
     throw err;
   }
 
+  // `--cluster create` makes the first `masters` nodes the masters.
+  const masterPorts = ports.slice(0, masters);
   return {
-    nodes: ports.map((port) => ({ host: HOST, port })),
-    seeds: ports.map((p) => `${HOST}:${p}`).join(','),
+    nodes: masterPorts.map((port) => ({ host: HOST, port })),
+    seeds: masterPorts.map((p) => `${HOST}:${p}`).join(','),
     command,
     async ownerOf(key) {
-      const slot = await command(ports[0]!, ['CLUSTER', 'KEYSLOT', key]);
+      // Asked of the first node that answers (one may have been killed).
+      const live = procs.get(ports[0]!)?.hasExited() === false ? ports[0]! : ports.find((p) => procs.get(p)?.hasExited() === false)!;
+      const slot = await command(live, ['CLUSTER', 'KEYSLOT', key]);
       if (typeof slot !== 'number') throw new Error(`CLUSTER KEYSLOT ${key}: ${String(slot)}`);
-      const range = masterRanges(await command(ports[0]!, ['CLUSTER', 'SHARDS'])).find((r) => r.from <= slot && slot <= r.to);
+      const range = masterRanges(await command(live, ['CLUSTER', 'SHARDS'])).find((r) => r.from <= slot && slot <= r.to);
       if (!range) throw new Error(`no master owns slot ${slot} of ${key}`);
       return range.port;
     },
