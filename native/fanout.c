@@ -13,7 +13,8 @@
  * kernelQueues(fds: Int32Array, count: number, queued: Int32Array, acked: Float64Array): undefined
  *   For the slow-client check (src/hub/kernel-stall.ts), never per message: queued[i] = bytes in fds[i]'s send queue
  *   not yet acknowledged by the peer (ioctl SIOCOUTQ), acked[i] = bytes the peer has acknowledged over the
- *   connection's life (TCP_INFO tcpi_bytes_acked); -errno in queued[i] when either call fails.
+ *   connection's life (TCP_INFO tcpi_bytes_acked; 0, not asked, when nothing is queued); -errno in queued[i] when
+ *   either call fails.
  *
  * Node-API only, so one build serves every Node version from 20 on.
  */
@@ -82,12 +83,22 @@ static napi_value kernel_queues(napi_env env, napi_callback_info info) {
     int outq = 0;
     struct tcp_info ti;
     socklen_t len = sizeof ti;
-    if (ioctl(fds[i], SIOCOUTQ, &outq) < 0 || getsockopt(fds[i], IPPROTO_TCP, TCP_INFO, &ti, &len) < 0) {
+    if (ioctl(fds[i], SIOCOUTQ, &outq) < 0) {
       queued[i] = -errno;
       acked[i] = 0;
       continue;
     }
     queued[i] = outq;
+    /* Nothing waiting (most sockets, most of the time): no need for the heavier TCP_INFO. */
+    if (outq == 0) {
+      acked[i] = 0;
+      continue;
+    }
+    if (getsockopt(fds[i], IPPROTO_TCP, TCP_INFO, &ti, &len) < 0) {
+      queued[i] = -errno;
+      acked[i] = 0;
+      continue;
+    }
     /* Older kernels fill a shorter struct: no counter there, so the check sees no progress only from the queue. */
     acked[i] = len >= offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof ti.tcpi_bytes_acked ? (double)ti.tcpi_bytes_acked : -1;
   }
