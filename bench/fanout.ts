@@ -310,6 +310,10 @@ async function orreryTarget(pattern: string, profileDir: string | undefined): Pr
         ...common,
         LOG_LEVEL: 'info',
         FANOUT_WRITER: args.writer,
+        // The load comes from a few loopback addresses, each standing for thousands of clients (as a proxy would):
+        // no per-address caps on streams or on heads in flight.
+        MAX_STREAMS_PER_CLIENT: '0',
+        MAX_PENDING_HEADS_PER_CLIENT: '1000000',
         ...(profileDir ? { NODE_OPTIONS: `--import=${fileURLToPath(new URL('./fanout/cpu-profile.mjs', import.meta.url))}`, FANOUT_PROFILE_DIR: profileDir } : {}),
       }, RUNTIME),
     ),

@@ -262,6 +262,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   }
 }
 
+/** `npm run stack` waits this long before starting a dead API node again (a crash loop stays slow). */
+const API_RESTART_DELAY_MS = 1000;
+
 function parsePort(value: string | undefined, what: string): number | undefined {
   if (value === undefined || value === '') return undefined;
   const n = Number(value);
@@ -312,8 +315,23 @@ Environment: STACK_PORT, STACK_API_PORTS, STACK_REDIS_PORT; TICK_MS, LOG_LEVEL, 
     redisPort,
     echo: !values.quiet,
     onUnexpectedExit: (name, code) => {
-      console.error(`${name} exited unexpectedly (${code}); stopping the stack`);
-      void shutdown(1);
+      // An API node that dies is what the balancer is there for: the others carry on, and it is started again so
+      // the failover can be watched and repeated. Without Redis, the worker or nginx there is no service: stop.
+      const api = /^api(\d+)$/.exec(name);
+      if (!api || !stack) {
+        console.error(`${name} exited unexpectedly (${code}); stopping the stack`);
+        void shutdown(1);
+        return;
+      }
+      console.error(`${name} exited unexpectedly (${code}); the other nodes carry on; restarting it in ${API_RESTART_DELAY_MS} ms`);
+      const running = stack;
+      setTimeout(() => {
+        if (exiting) return;
+        running.restartApiNode(Number(api[1]) - 1).then(
+          () => console.error(`${name} restarted (pid ${running.pids().api[Number(api[1]) - 1]})`),
+          (err: unknown) => console.error(`${name} could not be restarted: ${err instanceof Error ? err.message : String(err)}`),
+        );
+      }, API_RESTART_DELAY_MS);
     },
   });
   const pids = stack.pids();

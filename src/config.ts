@@ -62,7 +62,13 @@ const schema = z.object({
   WORKER_LOCATIONS: z.string().regex(/^[a-z0-9-]+(,[a-z0-9-]+)*$/, 'must be comma-separated location ids').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Concurrent streams one client address may hold on this node (location and status streams); 0: no limit. */
-  MAX_STREAMS_PER_CLIENT: z.coerce.number().int().min(0).default(0),
+  MAX_STREAMS_PER_CLIENT: z.coerce.number().int().min(0).default(64),
+  /** A connection that has not sent its whole first request head by then is closed (slowloris). */
+  HEAD_TIMEOUT_MS: positiveInt.min(100).default(10_000),
+  /** Unfinished request heads one client address may hold at once (trusted proxies exempt); more are closed at accept. */
+  MAX_PENDING_HEADS_PER_CLIENT: positiveInt.default(32),
+  /** Unfinished request heads the node holds at once; unset: a quarter of the process's open-file limit. */
+  MAX_PENDING_HEADS: positiveInt.optional(),
   /** Peers whose X-Forwarded-For is believed (comma-separated IPs), e.g. nginx; anyone else is keyed by its socket address. */
   TRUSTED_PROXIES: z
     .string()

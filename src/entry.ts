@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 
 // What the two entry points (src/server.ts, workers/ephemeris-worker.ts) share: how a bad configuration ends the
@@ -27,4 +28,14 @@ export function onStopSignal(stop: (signal: NodeJS.Signals) => void): void {
   };
   process.on('SIGTERM', handle);
   process.on('SIGINT', handle);
+}
+
+/** The soft limit on open files of this process (Linux /proc/self/limits); 1024 where it cannot be read. */
+export function openFileLimit(): number {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return m ? Number(m[1]) : 1024;
+  } catch {
+    return 1024;
+  }
 }

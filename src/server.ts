@@ -1,8 +1,8 @@
-import type { Server } from 'node:http';
+import { createServer as createHttpServer, type Server, type ServerOptions as HttpServerOptions } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { serve } from '@hono/node-server';
+import { getRequestListener, serve } from '@hono/node-server';
 import type { Broker } from './broker/broker.ts';
 import { createBroker } from './broker/index.ts';
 import type { Config } from './config.ts';
@@ -11,6 +11,7 @@ import { createApp } from './http/app.ts';
 import { SHUTDOWN_FRAME } from './http/stream.ts';
 import { chooseBatchWriter } from './hub/batch-writer.ts';
 import { Hub } from './hub/hub.ts';
+import { KernelStallWatch, loadKernelQueueProbe } from './hub/kernel-stall.ts';
 import { createLogger, type Logger } from './log.ts';
 import { parseTrustedProxies } from './http/client-ip.ts';
 import { parseCorsOrigins } from './http/cors.ts';
@@ -23,6 +24,8 @@ import { PresenceTracker } from './presence/tracker.ts';
 import { startWorkerReporter, type WorkerReporter } from './presence/worker-report.ts';
 import { installClientErrorHandler } from './http/client-error.ts';
 import { installStreamFront } from './http/stream-front.ts';
+import { guardRawRequest, requestErrorResponse } from './http/raw-request.ts';
+import { openFileLimit } from './entry.ts';
 import { LOCATIONS } from './sky/locations.ts';
 import { selectLocations, startSkyPublisher } from './worker/sky-publisher.ts';
 import type { TickLoop } from './worker/tick-loop.ts';
@@ -113,17 +116,23 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       };
     },
   });
+  const trusted = parseTrustedProxies(config.TRUSTED_PROXIES);
   const limiter = createStreamLimiter({
     max: config.MAX_STREAMS_PER_CLIENT,
-    trusted: parseTrustedProxies(config.TRUSTED_PROXIES),
+    trusted,
     onRefused: () => metrics.refused('too_many_streams'),
   });
   let draining = false;
   const ready = (): boolean => !draining && broker.ready();
+  // Where the native probe loads (Linux, dist/fanout.node), a client the kernel buffers for is caught too.
+  const probe = loadKernelQueueProbe();
+  const kernelStalls = probe && new KernelStallWatch(probe, config.SLOW_CLIENT_MS);
+  log.info({ kernelStallCheck: Boolean(kernelStalls) }, kernelStalls ? 'slow clients: Node and kernel send queues' : 'slow clients: Node send queue only (no native probe)');
   const connection = {
     heartbeatMs: config.HEARTBEAT_MS,
     stallMs: config.SLOW_CLIENT_MS,
     maxBufferedBytes: config.STREAM_QUEUE_BYTES,
+    kernelStalls,
   };
   const app = createApp({
     ready,
@@ -151,13 +160,26 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     accessLog: config.ACCESS_LOG === 'on' ? log.child({ component: 'access' }) : undefined,
   });
 
+  // Raw requests are checked before any URL parser resolves their targets (raw-request.ts).
+  const fetch = guardRawRequest(app.fetch as (request: Request, env: object) => Response | Promise<Response>);
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve(
       {
-        fetch: app.fetch,
+        fetch,
         port: config.PORT,
         hostname: config.HOST,
-        serverOptions: { maxHeaderSize: config.MAX_HEADER_BYTES },
+        // The same listener serve() would make, plus an answer in the JSON error shape when no Request can be built.
+        createServer: ((opts: HttpServerOptions) =>
+          createHttpServer(opts, getRequestListener(fetch, { hostname: config.HOST, errorHandler: requestErrorResponse }))) as typeof createHttpServer,
+        // Heads after a connection's first (keep-alive) get the same allowance as the first; Node checks every second.
+        serverOptions: {
+          maxHeaderSize: config.MAX_HEADER_BYTES,
+          // Host lines are checked by guardRawRequest (a JSON 400 rather than Node's bare one).
+          requireHostHeader: false,
+          headersTimeout: config.HEAD_TIMEOUT_MS,
+          requestTimeout: Math.max(config.HEAD_TIMEOUT_MS, 30_000),
+          connectionsCheckingInterval: 1000,
+        },
       },
       () => resolve(s as Server),
     );
@@ -166,8 +188,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   installClientErrorHandler(server, config.MAX_HEADER_BYTES);
   // Fresh /stream connections are served on their bare socket (no Node HTTP objects held per stream).
   installStreamFront(server, {
-    fetch: app.fetch,
+    fetch,
     maxHeaderBytes: config.MAX_HEADER_BYTES,
+    headTimeoutMs: config.HEAD_TIMEOUT_MS,
+    maxPendingPerClient: config.MAX_PENDING_HEADS_PER_CLIENT,
+    // A quarter of the descriptors at most for heads nobody finished: the rest stay for streams, Redis and /healthz.
+    maxPending: config.MAX_PENDING_HEADS ?? Math.max(16, Math.floor(openFileLimit() / 4)),
+    trusted,
+    onRefused: () => metrics.refused('too_many_pending_heads'),
     onError: (err) => log.error({ err }, 'stream request failed'),
   });
   const port = (server.address() as AddressInfo).port;
@@ -225,6 +253,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       draining = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       hub.closeAll('shutdown', SHUTDOWN_FRAME);
+      kernelStalls?.stop();
       status.closeAll(SHUTDOWN_FRAME);
       server.closeIdleConnections();
       const cut = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);

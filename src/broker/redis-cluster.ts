@@ -60,9 +60,10 @@ const unavailable = (err: Error): boolean => !isReplyError(err) || UNAVAILABLE_R
 /** A node that keeps failing is reported at most this often. */
 const NODE_WARN_INTERVAL_MS = 10_000;
 
-const backoff = (attempt: number): number => Math.min(100 * 2 ** Math.min(attempt, 5), 2000);
-/** How often the slot map is asked for again, and so about how long after a promotion clients take to follow it. */
+/** How often the slot map is asked for while all is well; a failing node asks at once. */
 export const SLOTS_REFRESH_MS = 1000;
+
+const backoff = (attempt: number): number => Math.min(100 * 2 ** Math.min(attempt, 5), 2000);
 
 export class RedisClusterBroker implements Broker {
   readonly kind = 'redis-cluster' as const;
@@ -100,15 +101,14 @@ export class RedisClusterBroker implements Broker {
       enableOfflineQueue: false,
       retryDelayOnFailover: 0,
       retryDelayOnClusterDown: 0,
-      // Failover: when a master dies its replica takes its slots over once Redis has agreed on it (cluster-node-timeout
-      // plus an election), but nothing tells a client so: with no retry on failover, ioredis would keep the dead node
-      // in its slot map and keep dialling it. A periodic CLUSTER SLOTS (one cheap command per interval) finds the
-      // promotion; the sharded subscribers move to the new master and catch up (subscribersReady), publishes go there.
-      slotsRefreshInterval: SLOTS_REFRESH_MS,
       clusterRetryStrategy: backoff,
       // A node connection that drops reconnects by itself (a restarted master on the same address comes back).
       clusterNodeRetryStrategy: backoff,
       slotsRefreshTimeout: 2000,
+      // A master that dies does not answer MOVED: without asking again, ioredis keeps sending its slots' commands and
+      // subscriptions to the dead address long after its replica took over. Asked every second (one CLUSTER SLOTS),
+      // and at once when a node connection fails (nodeTrouble).
+      slotsRefreshInterval: SLOTS_REFRESH_MS,
     };
     this.cluster = new Cluster(
       options.nodes.map((n) => ({ host: n.host, port: n.port })),
@@ -161,6 +161,8 @@ export class RedisClusterBroker implements Broker {
   private nodeTrouble(node: string, err: Error): void {
     this.log.debug({ node, err: err.message }, 'redis cluster error');
     if (this.closed) return;
+    // Maybe a failover: learn who owns the slots now (ioredis runs one refresh at a time and queues the rest).
+    if (!isReplyError(err)) this.cluster.refreshSlotsCache(() => {});
     const now = Date.now();
     if (now - (this.nodeWarnedAt.get(node) ?? 0) < NODE_WARN_INTERVAL_MS) return;
     this.nodeWarnedAt.set(node, now);

@@ -6,6 +6,7 @@ import { TrieRouter } from 'hono/router/trie-router';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { InvalidInputError, quote } from '../sky/observer.ts';
 import { type CorsPolicy, withCors } from './cors.ts';
+import { notModified } from './conditional.ts';
 import { HttpError } from './errors.ts';
 import { type RequestLogDeps, withRequestLog } from './request-log.ts';
 import { mountDocs } from './docs.ts';
@@ -84,7 +85,8 @@ export function createApp(deps: AppDeps = {}): OpenAPIHono {
       return errorJson(c, 405, 'method_not_allowed', `${c.req.method} is not allowed on ${c.req.path}; allowed: ${allow}`);
     }
     const file = staticFiles && (await staticFiles(c, async () => {}));
-    return file || errorJson(c, 404, 'not_found', `no route or file for ${c.req.method} ${quote(c.req.path)}`);
+    if (file) return notModified(c.req.raw, file);
+    return errorJson(c, 404, 'not_found', `no route or file for ${c.req.method} ${quote(c.req.path)}`);
   });
   app.onError((err, c) => {
     if (err instanceof HttpError) return errorJson(c, err.status, err.code, err.message);

@@ -18,9 +18,13 @@ export function parseTrustedProxies(list: string): Set<string> {
   );
 }
 
+/** The socket's peer address (IPv4-mapped IPv6 as plain IPv4). */
+export function peerAddress(c: Context): string {
+  return normalise((c.env as Partial<HttpBindings> | undefined)?.incoming?.socket?.remoteAddress ?? 'unknown');
+}
+
 export function clientIp(c: Context, trusted: ReadonlySet<string>): string {
-  const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
-  const peer = normalise(incoming?.socket?.remoteAddress ?? 'unknown');
+  const peer = peerAddress(c);
   if (!trusted.has(peer)) return peer;
   const xff = c.req.header('x-forwarded-for');
   if (!xff) return peer;

@@ -1,13 +1,14 @@
-import { STATUS_CODES, type Server } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 
-// A connection whose first request is GET (or HEAD) /stream… is served on its bare socket: the request head is read
-// here, the app answers it as usual (validation, admission, 404/400/302 JSON), and a stream then writes its frames
-// straight to the socket for as long as it lives. Node's HTTP machinery (parser, IncomingMessage, ServerResponse,
-// per-socket listeners: about 6 kB per connection) is never attached to it; at tens of thousands of streams per
-// process that is most of the memory. Every other connection is handed to the http.Server untouched, bytes
-// included, and a /stream request on such a (keep-alive) connection still works through the ServerResponse path.
+// A connection whose first request is a plain GET (or HEAD) of a stream route is served on its bare socket: the
+// request head is read here, the app answers it as usual (validation, admission, 404/400/302 JSON), and a stream
+// then writes its frames straight to the socket for as long as it lives. Node's HTTP machinery (parser,
+// IncomingMessage, ServerResponse, per-socket listeners: about 6 kB per connection) is never attached to it; at tens
+// of thousands of streams per process that is most of the memory. Every other connection (any other path, any head
+// that is not plain) is handed to the http.Server untouched, bytes included, and a /stream request on such a
+// (keep-alive) connection still works through the ServerResponse path.
 
 /** Key in the app's env (c.env) under which a stream finds the socket it may take over. */
 export const STREAM_SOCKET = Symbol.for('orrery.streamSocket');
@@ -15,15 +16,23 @@ export const STREAM_SOCKET = Symbol.for('orrery.streamSocket');
 export interface StreamFrontEnv {
   [STREAM_SOCKET]: Socket;
   /** what @hono/node-server's bindings offer, for code that reads the peer address (client-ip.ts, conninfo) */
-  incoming: { socket: Socket };
+  incoming: { socket: Socket; url: string };
 }
 
 export interface StreamFrontOptions {
   fetch: (request: Request, env: StreamFrontEnv) => Response | Promise<Response>;
   /** largest request head; larger gets 431 (same limit as the http.Server's maxHeaderSize) */
   maxHeaderBytes: number;
-  /** a connection that has not sent a whole head by then is closed (default 30 s) */
-  headersTimeoutMs?: number;
+  /** a connection that has not sent a whole first head by then is closed (HEAD_TIMEOUT_MS; default 10 s) */
+  headTimeoutMs?: number;
+  /** unfinished first heads one address may hold at once (MAX_PENDING_HEADS_PER_CLIENT); default: no cap */
+  maxPendingPerClient?: number;
+  /** unfinished first heads the node holds at once, all addresses (MAX_PENDING_HEADS); default: no cap */
+  maxPending?: number;
+  /** peers not capped per address (a proxy carries many clients, and sends whole heads) */
+  trusted?: ReadonlySet<string>;
+  /** a connection refused at accept because of a cap */
+  onRefused?: (cap: 'per_client' | 'total') => void;
   /** unexpected failures (a 500) */
   onError?: (err: unknown) => void;
 }
@@ -31,27 +40,17 @@ export interface StreamFrontOptions {
 const HEAD_END = Buffer.from('\r\n\r\n');
 const ignoreError = (): void => {};
 const CANDIDATES = ['GET /stream', 'HEAD /stream'].map((s) => Buffer.from(s, 'latin1'));
+/** Node's own limit on header lines (http.Server maxHeadersCount); a plain stream head needs a handful. */
+const MAX_HEADER_LINES = 100;
 
-type Verdict = 'stream' | 'http' | 'more';
-
-/** From the first bytes: a fresh /stream request (whole head, no body, nothing pipelined behind it), or not. */
-function classify(buf: Buffer): Verdict {
-  let prefixOk = false;
-  for (const c of CANDIDATES) {
-    const n = Math.min(c.length, buf.length);
-    if (buf.compare(c, 0, n, 0, n) !== 0) continue;
-    if (buf.length <= c.length) return 'more';
-    const next = buf[c.length];
-    // /stream, /stream/<id>, /stream?… — not /streams or /stream-x
-    if (next === 0x20 || next === 0x2f || next === 0x3f) prefixOk = true;
-  }
-  if (!prefixOk) return 'http';
-  const end = buf.indexOf(HEAD_END);
-  if (end < 0) return 'more';
-  // Anything after the head (a pipelined request, a body) is Node's to parse.
-  if (end + HEAD_END.length !== buf.length) return 'http';
-  return 'stream';
-}
+/**
+ * The only heads the front reads itself: a request line naming exactly a stream route, HTTP/1.1, then `name: value`
+ * lines (a token, the colon right after it, visible characters), exactly one Host, no body framing, CRLF throughout.
+ * Anything else (obs-fold, bare LF, odd whitespace, a body, a path with dot segments or backslashes) goes to Node's
+ * parser, which answers it by RFC 9112 and then the app's routes, so the front never widens what the node accepts.
+ */
+const REQUEST_LINE = /^(GET|HEAD) (\/stream(?:\/[a-z0-9-]{1,64})?(?:\?[!$&-;=?@-Z_a-z~]*)?) HTTP\/1\.1$/;
+const HEADER_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([\x21-\x7e](?:[\x20-\x7e\t]*[\x21-\x7e])?)?[ \t]*$/;
 
 interface Head {
   method: string;
@@ -59,16 +58,24 @@ interface Head {
   headers: [string, string][];
 }
 
-function parseHead(buf: Buffer): Head | undefined {
-  const lines = buf.toString('latin1', 0, buf.length - HEAD_END.length).split('\r\n');
-  const m = /^(GET|HEAD) (\/\S*) HTTP\/1\.[01]$/.exec(lines[0] ?? '');
+/** The head, when it is one the front serves itself; undefined: Node's parser must read it. */
+export function plainStreamHead(text: string): Head | undefined {
+  if (!text.endsWith('\r\n\r\n')) return undefined;
+  const lines = text.slice(0, -4).split('\r\n');
+  if (lines.length - 1 > MAX_HEADER_LINES) return undefined;
+  const m = REQUEST_LINE.exec(lines[0]!);
   if (!m) return undefined;
   const headers: [string, string][] = [];
-  for (const line of lines.slice(1)) {
-    const colon = line.indexOf(':');
-    if (colon <= 0) return undefined;
-    headers.push([line.slice(0, colon).trim(), line.slice(colon + 1).trim()]);
+  let hosts = 0;
+  for (let i = 1; i < lines.length; i++) {
+    const h = HEADER_LINE.exec(lines[i]!);
+    if (!h) return undefined;
+    const name = h[1]!.toLowerCase();
+    if (name === 'host') hosts++;
+    else if (name === 'content-length' || name === 'transfer-encoding' || name === 'upgrade' || name === 'expect') return undefined;
+    headers.push([h[1]!, h[2] ?? '']);
   }
+  if (hosts !== 1) return undefined;
   return { method: m[1]!, target: m[2]!, headers };
 }
 
@@ -89,13 +96,29 @@ function refuse(socket: Socket, status: number, error: string, message: string):
   void writeResponse(socket, Response.json({ error, message }, { status }), false);
 }
 
+const normalise = (ip: string | undefined): string => (ip?.startsWith('::ffff:') ? ip.slice(7) : (ip ?? 'unknown'));
+/** Set on a socket whose first head is still unfinished; called once it is (or the socket closes). */
+const PENDING = Symbol('orrery.pendingHead');
+type PendingSocket = Socket & { [PENDING]?: () => void };
+
 /**
  * Puts the front before `server`'s own connection handling. Call once, before the server accepts connections.
+ * Every connection counts as an unfinished head until its first request head is whole (served here, or parsed by
+ * Node: the server's 'request'); over a cap it is closed at accept, past `headTimeoutMs` it is closed, and a client
+ * that closes its side meanwhile is released at once.
  */
 export function installStreamFront(server: Server, options: StreamFrontOptions): void {
-  const headersTimeoutMs = options.headersTimeoutMs ?? 30_000;
+  const { headTimeoutMs = 10_000, maxPendingPerClient = Infinity, maxPending = Infinity, trusted = new Set() } = options;
   const httpListeners = server.listeners('connection') as ((socket: Socket) => void)[];
   server.removeAllListeners('connection');
+  const pendingByAddress = new Map<string, number>();
+  /** sockets whose first head is unfinished, oldest first */
+  const pending = new Set<Socket>();
+
+  server.on('request', (req: IncomingMessage) => {
+    const release = (req.socket as PendingSocket)[PENDING];
+    release?.();
+  });
 
   const toHttp = (socket: Socket, bytes: Buffer | undefined): void => {
     socket.pause();
@@ -106,21 +129,16 @@ export function installStreamFront(server: Server, options: StreamFrontOptions):
     socket.resume();
   };
 
-  const serveStream = async (socket: Socket, bytes: Buffer): Promise<void> => {
-    const head = parseHead(bytes);
-    if (!head) {
-      refuse(socket, 400, 'bad_request', 'malformed HTTP request');
-      return;
-    }
+  const serveStream = async (socket: Socket, head: Head): Promise<void> => {
     let request: Request;
     try {
-      const host = head.headers.find(([k]) => k.toLowerCase() === 'host')?.[1] || 'localhost';
-      request = new Request(new URL(head.target, `http://${host}`), { method: head.method, headers: head.headers });
+      const host = head.headers.find(([k]) => k.toLowerCase() === 'host')![1] || 'localhost';
+      request = new Request(`http://${host}${head.target}`, { method: head.method, headers: head.headers });
     } catch {
       refuse(socket, 400, 'bad_request', 'malformed HTTP request');
       return;
     }
-    const env: StreamFrontEnv = { [STREAM_SOCKET]: socket, incoming: { socket } };
+    const env: StreamFrontEnv = { [STREAM_SOCKET]: socket, incoming: { socket, url: head.target } };
     try {
       const res = await options.fetch(request, env);
       if (res === RESPONSE_ALREADY_SENT) return; // the stream owns the socket now
@@ -134,11 +152,10 @@ export function installStreamFront(server: Server, options: StreamFrontOptions):
   // Connections still sending their first head are the front's, not yet the http.Server's, so its idle-connection
   // sweep would miss them, and server.close() would wait for them (a browser's speculative pre-connect sends nothing
   // until it is used). They are idle connections: the server's own sweeps (close() runs one) close them too.
-  const waiting = new Set<Socket>();
   const closeIdle = server.closeIdleConnections.bind(server);
   const closeAll = server.closeAllConnections.bind(server);
   const closeWaiting = (): void => {
-    for (const socket of waiting) socket.destroy();
+    for (const socket of pending) socket.destroy();
   };
   server.closeIdleConnections = () => {
     closeWaiting();
@@ -150,36 +167,110 @@ export function installStreamFront(server: Server, options: StreamFrontOptions):
   };
 
   server.on('connection', (socket: Socket) => {
-    let bytes: Buffer | undefined;
-    waiting.add(socket);
-    let timer: NodeJS.Timeout | undefined = setTimeout(() => socket.destroy(), headersTimeoutMs);
+    const address = normalise(socket.remoteAddress);
+    const capped = !trusted.has(address);
+    const mine = capped ? (pendingByAddress.get(address) ?? 0) : 0;
+    if (capped && mine >= maxPendingPerClient) {
+      options.onRefused?.('per_client');
+      socket.destroy();
+      return;
+    }
+    // Over the total, the oldest unfinished head goes: a real client's head arrives within a round trip, so it is
+    // the connections that sat longest (a slowloris) that make room, and a new /healthz or stream still gets in.
+    if (pending.size >= maxPending) {
+      const oldest = pending.values().next().value!;
+      options.onRefused?.('total');
+      (oldest as PendingSocket)[PENDING]?.(); // released now, not when its close event comes
+      oldest.destroy();
+    }
+    pending.add(socket);
+    if (capped) pendingByAddress.set(address, mine + 1);
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      pending.delete(socket);
+      if (capped) {
+        const left = (pendingByAddress.get(address) ?? 1) - 1;
+        if (left <= 0) pendingByAddress.delete(address);
+        else pendingByAddress.set(address, left);
+      }
+      clearTimeout(timer);
+      socket.off('end', onEnd);
+      socket.off('close', release);
+      delete (socket as PendingSocket)[PENDING];
+    };
+    (socket as PendingSocket)[PENDING] = release;
+    const timer = setTimeout(() => {
+      socket.destroy();
+    }, headTimeoutMs);
     timer.unref();
+    // A client that closes its side before finishing a head will never finish it.
+    const onEnd = (): void => {
+      socket.destroy();
+    };
+    socket.on('end', onEnd);
+    socket.on('close', release);
     // Until Node's own handlers (or a stream) take over, a reset must not become an uncaught 'error'. A shared
     // function: nothing of this closure stays attached to a long-lived stream's socket.
     socket.on('error', ignoreError);
+
+    // The head's chunks, joined once: each chunk is scanned once for the end (plus the 3 bytes before it).
+    const chunks: Buffer[] = [];
+    let length = 0;
+    let tail: Buffer = Buffer.alloc(0);
+    let verified = false;
+    const handOver = (): void => {
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      toHttp(socket, chunks.length ? Buffer.concat(chunks, length) : undefined);
+    };
     const onData = (chunk: Buffer): void => {
-      bytes = bytes ? Buffer.concat([bytes, chunk]) : chunk;
-      const verdict = classify(bytes);
-      // The head of a stream request is all we read; Node applies the same limit to everything else.
-      if (verdict !== 'http' && bytes.length > options.maxHeaderBytes) {
-        done();
-        refuse(socket, 431, 'header_too_large', `request line and headers must be at most ${options.maxHeaderBytes} bytes`);
+      chunks.push(chunk);
+      length += chunk.length;
+      if (!verified) {
+        // Only the first few bytes are ever joined for this.
+        const start = chunks.length === 1 ? chunk : Buffer.concat(chunks, length);
+        if (!isCandidate(start)) return handOver();
+        verified = start.length > CANDIDATES[1]!.length;
+      }
+      const scan = tail.length ? Buffer.concat([tail, chunk]) : chunk;
+      // A line ended by a bare LF is not a plain head; Node's parser decides what it is.
+      for (let i = scan.indexOf(0x0a); i >= 0; i = scan.indexOf(0x0a, i + 1)) {
+        if (i === 0 ? tail.length === 0 : scan[i - 1] !== 0x0d) return handOver();
+      }
+      const end = scan.indexOf(HEAD_END);
+      if (end < 0) {
+        tail = scan.subarray(Math.max(0, scan.length - 3));
+        if (length > options.maxHeaderBytes) {
+          socket.off('data', onData);
+          refuse(socket, 431, 'header_too_large', `request line and headers must be at most ${options.maxHeaderBytes} bytes`);
+        }
         return;
       }
-      if (verdict === 'more') return;
-      const head = bytes;
-      done();
-      if (verdict === 'http') toHttp(socket, head);
-      else void serveStream(socket, head);
-    };
-    const done = (): void => {
-      waiting.delete(socket);
-      clearTimeout(timer);
-      timer = undefined;
-      bytes = undefined;
+      const headEnd = length - scan.length + end + HEAD_END.length;
+      // Anything after the head (a pipelined request, a body) is Node's to parse, as is any head not plain.
+      const head =
+        headEnd === length && length <= options.maxHeaderBytes
+          ? plainStreamHead(Buffer.concat(chunks, length).toString('latin1'))
+          : undefined;
+      if (!head) return handOver();
       socket.off('data', onData);
+      release();
+      void serveStream(socket, head);
     };
     socket.on('data', onData);
-    socket.once('close', () => waiting.delete(socket));
   });
+}
+
+/** Whether the bytes so far can still begin `GET /stream…` or `HEAD /stream…` (followed by ` `, `/` or `?`). */
+function isCandidate(buf: Buffer): boolean {
+  for (const c of CANDIDATES) {
+    const n = Math.min(c.length, buf.length);
+    if (buf.compare(c, 0, n, 0, n) !== 0) continue;
+    if (buf.length <= c.length) return true;
+    const next = buf[c.length];
+    if (next === 0x20 || next === 0x2f || next === 0x3f) return true;
+  }
+  return false;
 }

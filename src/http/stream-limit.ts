@@ -1,8 +1,9 @@
 import type { Context } from 'hono';
-import { clientIp } from './client-ip.ts';
+import { clientIp, peerAddress } from './client-ip.ts';
 
 // MAX_STREAMS_PER_CLIENT: concurrent streams (location and status) one client address may hold on this node. Over the
 // limit: 429 `too_many_streams` with Retry-After, before any stream byte or broker work. 0 turns the limit off.
+// A trusted proxy's own connections without X-Forwarded-For are not counted (there is no client behind them to key).
 
 export interface StreamLimiter {
   admit(c: Context): (() => void) | Response;
@@ -21,6 +22,8 @@ export function createStreamLimiter(options: {
   return {
     admit(c) {
       if (options.max <= 0) return () => {};
+      // A trusted peer that forwards no client (nginx's own probes, a load test on the host) is not one client.
+      if (!c.req.header('x-forwarded-for') && options.trusted.has(peerAddress(c))) return () => {};
       const ip = clientIp(c, options.trusted);
       const n = open.get(ip) ?? 0;
       if (n >= options.max) {

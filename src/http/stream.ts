@@ -7,6 +7,7 @@ import { SseConnection, type CloseReason, type FramedMessage } from '../hub/conn
 import { frame } from '../hub/frame.ts';
 import type { Hub } from '../hub/hub.ts';
 import { HeartbeatWheel } from '../hub/heartbeat.ts';
+import type { KernelStallWatch } from '../hub/kernel-stall.ts';
 import { SSE_HEADERS, SocketSink, nodeSink, webSink, type SseSink } from '../hub/sink.ts';
 import type { Logger } from '../log.ts';
 import { findLocation, nearest } from '../sky/locations.ts';
@@ -30,6 +31,8 @@ export interface StreamDeps {
   stallMs?: number;
   /** a client with more than this many bytes waiting is closed as slow (default 1 MiB beyond the backlog) */
   maxBufferedBytes?: number;
+  /** the kernel-side stall check (kernel-stall.ts), where the native probe loads */
+  kernelStalls?: KernelStallWatch;
   log?: Logger;
   /**
    * `node` (default): write to the Node ServerResponse directly; `web`: a ReadableStream body piped by
@@ -59,6 +62,17 @@ export const SHUTDOWN_FRAME = frame({
   event: 'reconnect',
   data: '{"reason":"shutdown"}',
 });
+
+/**
+ * The stream cannot continue from the event a client resumed from: the history no longer holds it, so what came
+ * between it and `oldest` (the oldest event kept, which follows; null: none kept) is gone. No `id:`, so the client's
+ * last event id stays the one it had until the next update. Like Centrifugo's `recovered: false`.
+ */
+const resumeLostFrame = (lastEventId: number, oldest: number | undefined): Buffer =>
+  frame({
+    event: 'resume',
+    data: JSON.stringify({ recovered: false, lastEventId: String(lastEventId), oldest: oldest === undefined ? null : String(oldest) }),
+  });
 
 const MAX_EVENT_ID = Number.MAX_SAFE_INTEGER;
 const EVENT_ID = /^\d{1,16}$/;
@@ -117,6 +131,7 @@ export function mountStream(app: OpenAPIHono, deps: StreamDeps): void {
     maxBufferedBytes: deps.maxBufferedBytes ?? 1024 * 1024,
     // One timer for every stream of this node, not one per client reset by every message.
     heartbeats: new HeartbeatWheel(deps.heartbeatMs),
+    kernelStalls: deps.kernelStalls,
   };
 
   /** Header first: an EventSource reconnecting to a URL that carries ?lastEventId= sends the newer id in the header. */
@@ -172,7 +187,14 @@ export function mountStream(app: OpenAPIHono, deps: StreamDeps): void {
         const latest = await hub.latest(channel);
         backlog = latest ? [latest] : [];
       } else {
-        backlog = await hub.history(channel, lastEventId);
+        // From the resumed event itself: whether the history still holds it tells whether anything between it and
+        // the oldest kept one was lost (a Redis restarted without persistence, an id older than HISTORY_SECONDS).
+        const kept = await hub.history(channel, lastEventId - 1);
+        if (kept[0]?.id === lastEventId) backlog = kept.slice(1);
+        else {
+          backlog = kept;
+          conn.writeControl(resumeLostFrame(lastEventId, kept[0]?.id));
+        }
       }
       conn.prime(backlog);
     } catch (err) {

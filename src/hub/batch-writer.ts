@@ -22,18 +22,24 @@ const CANDIDATES = [new URL('./fanout.node', import.meta.url), new URL('../../di
   fileURLToPath(u),
 );
 
-/** The native writer, or why there is none. */
-export function loadNativeBatchWriter(candidates: readonly string[] = CANDIDATES): BatchWriter | { error: string } {
+/** The addon's exports (each checked by whoever uses it), or why it cannot be loaded. */
+export function loadFanoutAddon(candidates: readonly string[] = CANDIDATES): { file: string; addon: Record<string, unknown> } | { error: string } {
   const file = candidates.find((f) => existsSync(f));
   if (!file) return { error: `no native fan-out writer at ${candidates.join(' or ')} (npm run build makes it)` };
   try {
-    const addon = createRequire(import.meta.url)(file) as { writeAll?: BatchWriter['writeAll'] };
-    if (typeof addon.writeAll !== 'function') return { error: `${file} has no writeAll()` };
-    const writeAll = addon.writeAll;
-    return { source: file, writeAll };
+    return { file, addon: createRequire(import.meta.url)(file) as Record<string, unknown> };
   } catch (err) {
     return { error: `${file} could not be loaded: ${(err as Error).message}` };
   }
+}
+
+/** The native writer, or why there is none. */
+export function loadNativeBatchWriter(candidates: readonly string[] = CANDIDATES): BatchWriter | { error: string } {
+  const loaded = loadFanoutAddon(candidates);
+  if ('error' in loaded) return loaded;
+  const writeAll = loaded.addon.writeAll as BatchWriter['writeAll'] | undefined;
+  if (typeof writeAll !== 'function') return { error: `${loaded.file} has no writeAll()` };
+  return { source: loaded.file, writeAll };
 }
 
 /**

@@ -1,10 +1,13 @@
 import { HEARTBEAT_FRAME } from './frame.ts';
 import { HeartbeatWheel, type Beating } from './heartbeat.ts';
+import type { KernelStallWatch, Watched } from './kernel-stall.ts';
 import type { SseSink } from './sink.ts';
 
 // One SSE client. Live messages never wait on the client: while its socket is full, only the newest message is kept
 // (older snapshots are worthless once a newer one exists) and sent when the socket drains. A client that stays full
-// for `stallMs`, or lets more than `maxBufferedBytes` pile up, is closed as `slow_client`.
+// for `stallMs`, or lets more than `maxBufferedBytes` pile up, is closed as `slow_client`; so is one whose kernel send
+// queue makes no progress for `stallMs` (kernel-stall.ts), since the kernel may buffer megabytes before Node sees a
+// full socket.
 // Nothing here runs per message beyond the write itself: no timer is touched (the heartbeat wheel reads lastWrite).
 
 export type CloseReason =
@@ -31,12 +34,17 @@ export interface ConnectionOptions {
    * gets a wheel of its own, exact to the millisecond.
    */
   heartbeats?: HeartbeatWheel;
+  /**
+   * The kernel-side stall check shared by a node's connections (kernel-stall.ts); absent, or a sink without a
+   * descriptor: only what Node itself buffers counts towards a stall.
+   */
+  kernelStalls?: KernelStallWatch;
 }
 
 /** Live messages that arrive while the backlog is read; a short window (one history read), bounded anyway. */
 const MAX_HELD = 256;
 
-export class SseConnection implements Beating {
+export class SseConnection implements Beating, Watched {
   private lastId = -1;
   private priming = true;
   private held: FramedMessage[] = [];
@@ -65,6 +73,16 @@ export class SseConnection implements Beating {
     sink.onClose(() => this.close('client_gone'));
     this.heartbeats = options.heartbeats ?? new HeartbeatWheel(options.heartbeatMs, 1);
     this.heartbeats.add(this);
+    if (sink.kernelFd) options.kernelStalls?.add(this);
+  }
+
+  kernelFd(): number {
+    return this.closed ? -1 : (this.sink.kernelFd?.() ?? -1);
+  }
+
+  /** From the kernel-side check: nothing acknowledged for stallMs with bytes waiting. */
+  stalled(): void {
+    this.close('slow_client');
   }
 
   /** Called with the reason once the connection is closed (immediately if it already is). */
@@ -188,6 +206,7 @@ export class SseConnection implements Beating {
     this.closed = true;
     this.closeReason = reason;
     this.heartbeats.remove(this);
+    this.options.kernelStalls?.remove(this);
     clearTimeout(this.stallTimer);
     if (this.pending) this.dropped++;
     this.pending = undefined;

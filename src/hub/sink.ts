@@ -23,6 +23,8 @@ export interface SseSink {
    * before (nothing queued in Node or libuv) and it is open; else -1. For the hub's batched writes.
    */
   directFd?(): number;
+  /** Optional: the socket's descriptor while it is open (else -1), for the kernel's view of its queue (kernel-stall.ts). */
+  kernelFd?(): number;
   /** Optional batching: writes between cork() and uncork() leave in one go. */
   cork?(): void;
   uncork?(): void;
@@ -80,12 +82,18 @@ export class SocketSink implements SseSink {
     if (socket.destroyed || socket.writableLength !== 0 || socket.writableCorked !== 0) return -1;
     return this.fd;
   }
+  kernelFd(): number {
+    return this.socket.destroyed ? -1 : this.fd;
+  }
   end(): void {
     // The server allows half-open sockets; close ours once what is buffered has gone.
     this.socket.end(() => this.socket.destroy());
   }
   destroy(): void {
-    this.socket.destroy();
+    // A reset, not a FIN: a FIN would queue behind the unread bytes, and the kernel would keep them (an orphan
+    // socket) long after the close.
+    if (this.socket.destroyed) return;
+    this.socket.resetAndDestroy();
   }
   onDrain(listener: () => void): void {
     this.socket.on('drain', listener);

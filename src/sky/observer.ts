@@ -48,7 +48,9 @@ export function quote(raw: unknown): string {
   if (raw === undefined) return 'nothing';
   let text: string;
   try {
-    text = typeof raw === 'string' ? JSON.stringify(raw) : (JSON.stringify(raw) ?? String(raw));
+    // A non-finite number (a JSON 1e400 parses as Infinity) would stringify as null: say what it is.
+    if (typeof raw === 'number' && !Number.isFinite(raw)) text = `${raw} (out of a number's range)`;
+    else text = typeof raw === 'string' ? JSON.stringify(raw) : (JSON.stringify(raw) ?? String(raw));
   } catch {
     text = String(raw);
   }

@@ -41,12 +41,21 @@ export function startTickLoop(options: TickLoopOptions): TickLoop {
   let running: Promise<void> | undefined;
   let stopped = false;
   let lastSlot = -Infinity;
-  let warnedOverrun = false;
+  /** overruns since the last warning, and when that was */
+  let overruns = 0;
+  let warnedAt = -Infinity;
+
+  const skip = (slots: number): void => {
+    stats.skipped += slots;
+    window.skipped += slots;
+  };
 
   const schedule = (): void => {
     if (stopped) return;
     const now = Date.now();
     const next = Math.max(Math.ceil(now / periodMs) * periodMs, lastSlot + periodMs);
+    // The slots between the last tick and the next one passed while a tick ran (or the process was stopped).
+    if (lastSlot !== -Infinity) skip((next - lastSlot) / periodMs - 1);
     timer = setTimeout(() => {
       running = run(next).finally(() => {
         running = undefined;
@@ -60,8 +69,7 @@ export function startTickLoop(options: TickLoopOptions): TickLoop {
     // Timers fire late when the event loop was busy: a slot that is a whole period old is worthless, use the newest.
     const late = Math.floor((started - slot) / periodMs);
     if (late > 0) {
-      stats.skipped += late;
-      window.skipped += late;
+      skip(late);
       slot += late * periodMs;
     }
     lastSlot = slot;
@@ -81,9 +89,14 @@ export function startTickLoop(options: TickLoopOptions): TickLoop {
     window.maxMs = Math.max(window.maxMs, ms);
     log.debug({ tick: slot, ms, ...report }, 'tick');
     options.onTick?.(ms, slot);
-    if (ms > periodMs && !warnedOverrun) {
-      warnedOverrun = true;
-      log.warn({ tick: slot, ms, periodMs }, 'tick took longer than the period; slots will be skipped (logged once)');
+    if (ms > periodMs) {
+      overruns++;
+      // At most one warning per summary period, saying how many overran since the previous one.
+      if (Date.now() - warnedAt >= summaryEveryMs) {
+        warnedAt = Date.now();
+        log.warn({ tick: slot, ms, periodMs, overruns }, 'tick took longer than the period; slots are skipped (warned at most once per summary period)');
+        overruns = 0;
+      }
     }
     if (Date.now() - window.since >= summaryEveryMs) {
       log.info(

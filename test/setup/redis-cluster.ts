@@ -8,7 +8,7 @@ import { INSTALL_HINT } from './redis.ts';
 import { redisCommand, type Resp } from '../../scripts/resp.ts';
 
 // A real Redis Cluster for the tests that need one (not the global setup: the rest of the suite does not pay for it).
-// Three masters (with `replicas`, that many replicas each), each a redis-server process with its own working dir and nodes.conf under one temp dir,
+// Three masters, no replicas, each a redis-server process with its own working dir and nodes.conf under one temp dir,
 // joined by `redis-cli --cluster create`. A master can be killed and started again on the same port from the same
 // nodes.conf, so it rejoins with its slots.
 
@@ -20,7 +20,7 @@ export interface ClusterNode {
 }
 
 export interface RedisCluster {
-  /** every node, in creation order (with replicas, which ones are masters is the cluster's to say: ownerOf) */
+  /** the masters, in creation order */
   readonly nodes: readonly ClusterNode[];
   /** REDIS_CLUSTER_NODES value: `127.0.0.1:p1,127.0.0.1:p2,127.0.0.1:p3` */
   readonly seeds: string;
@@ -38,7 +38,7 @@ export interface RedisCluster {
 
 export interface RedisClusterOptions {
   masters?: number;
-  /** replicas per master (default 0) */
+  /** replicas per master (default 0); with them a killed master's replica is promoted */
   replicas?: number;
   binary?: string;
   cli?: string;
@@ -79,8 +79,7 @@ function masterRanges(reply: Resp): { from: number; to: number; port: number }[]
       if (!Array.isArray(node)) continue;
       const n = new Map<string, Resp>();
       for (let i = 0; i + 1 < node.length; i += 2) n.set(String(node[i]), node[i + 1]!);
-      // After a failover the dead master may still be listed; only a master that serves counts.
-      if (n.get('role') !== 'master' || (n.has('health') && n.get('health') !== 'online')) continue;
+      if (n.get('role') !== 'master' || n.get('health') === 'fail') continue;
       for (let i = 0; i + 1 < slots.length; i += 2) {
         out.push({ from: Number(slots[i]), to: Number(slots[i + 1]), port: Number(n.get('port')) });
       }
@@ -145,6 +144,11 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
           const nodes = await command(port, ['CLUSTER', 'NODES']);
           if (typeof nodes !== 'string' || /\bfail\??\b/.test(nodes)) return false;
         }
+        // A replica that has not finished its first sync could never be promoted.
+        for (const port of ports.slice(masters)) {
+          const info = await command(port, ['INFO', 'replication']);
+          if (typeof info !== 'string' || !info.includes('master_link_status:up')) return false;
+        }
         return true;
       },
       { timeoutMs: readyTimeoutMs, intervalMs: 100 },
@@ -165,26 +169,20 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     throw err;
   }
 
+  // `--cluster create` makes the first `masters` nodes the masters.
+  const masterPorts = ports.slice(0, masters);
   return {
-    nodes: ports.map((port) => ({ host: HOST, port })),
-    seeds: ports.map((p) => `${HOST}:${p}`).join(','),
+    nodes: masterPorts.map((port) => ({ host: HOST, port })),
+    seeds: masterPorts.map((p) => `${HOST}:${p}`).join(','),
     command,
     async ownerOf(key) {
-      // Any node still running can answer (the first may be the one a test killed). Right after creation or a
-      // failover the nodes may not agree yet: ask until one serving master owns the slot.
-      let port = 0;
-      await waitUntil(
-        `a serving master for ${key}`,
-        async () => {
-          const asked = ports.find((p) => !procs.get(p)?.hasExited()) ?? ports[0]!;
-          const slot = await command(asked, ['CLUSTER', 'KEYSLOT', key]);
-          if (typeof slot !== 'number') throw new Error(`CLUSTER KEYSLOT ${key}: ${String(slot)}`);
-          port = masterRanges(await command(asked, ['CLUSTER', 'SHARDS'])).find((r) => r.from <= slot && slot <= r.to)?.port ?? 0;
-          return port !== 0;
-        },
-        { timeoutMs: readyTimeoutMs, intervalMs: 100 },
-      );
-      return port;
+      // Asked of the first node that answers (one may have been killed).
+      const live = procs.get(ports[0]!)?.hasExited() === false ? ports[0]! : ports.find((p) => procs.get(p)?.hasExited() === false)!;
+      const slot = await command(live, ['CLUSTER', 'KEYSLOT', key]);
+      if (typeof slot !== 'number') throw new Error(`CLUSTER KEYSLOT ${key}: ${String(slot)}`);
+      const range = masterRanges(await command(live, ['CLUSTER', 'SHARDS'])).find((r) => r.from <= slot && slot <= r.to);
+      if (!range) throw new Error(`no master owns slot ${slot} of ${key}`);
+      return range.port;
     },
     async kill(port) {
       const proc = procs.get(port);

@@ -82,11 +82,12 @@ describe('docker-compose.yml', () => {
     expect(nodeServices.filter(([, s]) => s.build !== undefined).map(([name]) => name)).toEqual(['worker']);
   });
 
-  it('runs the official Redis 7 image with a redis-cli ping healthcheck and no persistence', () => {
+  it('runs the official Redis 7 image with a redis-cli ping healthcheck, the history kept in an append-only file on a volume', () => {
     const redis = services.redis!;
     expect(redis.image).toMatch(/^redis:7(\.|-|$)/);
     expect(argv(redis.healthcheck?.test as string[])).toEqual(['CMD', 'redis-cli', 'ping']);
-    expect(argv(redis.command)).toEqual(expect.arrayContaining(['--save', '', '--appendonly', 'no']));
+    expect(argv(redis.command)).toEqual(expect.arrayContaining(['--appendonly', 'yes']));
+    expect(redis.volumes).toEqual(['redis-data:/data']);
   });
 
   it.each(nodeServices)('%s runs one of package.json serve scripts with node, after Redis is healthy', (_, s) => {
@@ -179,7 +180,7 @@ describe('nginx template', () => {
   };
 
   it('relays streams unbuffered, uncompressed, and outlasts the heartbeat many times over', () => {
-    const stream = location('/stream');
+    const stream = location('~ ^/stream(/[a-z0-9-]+)?$');
     for (const line of ['proxy_buffering off;', 'proxy_cache off;', 'gzip off;', "limit_conn streams_per_client"]) expect(stream).toContain(line);
     const readTimeout = seconds(/proxy_read_timeout (\S+);/.exec(stream)![1]!);
     for (const [, s] of nodeServices) expect(readTimeout * 1000).toBeGreaterThan(10 * loadConfig(envOf(s)).HEARTBEAT_MS);

@@ -68,3 +68,26 @@ it('a tick that throws is counted and the loop goes on', async () => {
   expect(n).toBeGreaterThanOrEqual(2);
   expect(loop.stats().failed).toBe(n);
 });
+
+it('counts every slot passed over (issue 14): ticked + skipped covers each slot from the first tick to the last', async () => {
+  const slots: number[] = [];
+  const warnings: unknown[] = [];
+  const log = { ...silentLogger, warn: (obj: unknown) => void warnings.push(obj), child: () => log } as unknown as typeof silentLogger;
+  const loop = startTickLoop({
+    periodMs: 100,
+    log,
+    tick: async (slot) => {
+      slots.push(slot);
+      // Two stalls of a few periods each (a Redis that hangs, a process stopped for a moment).
+      if (slots.length === 2 || slots.length === 4) await new Promise((r) => setTimeout(r, 350));
+    },
+  });
+  await new Promise((r) => setTimeout(r, 1300));
+  await loop.stop();
+  const { ticks, skipped } = loop.stats();
+  expect(ticks).toBe(slots.length);
+  expect(skipped).toBeGreaterThanOrEqual(6);
+  expect(ticks + skipped).toBe((slots.at(-1)! - slots[0]!) / 100 + 1);
+  // Two overruns within a minute: one warning, not one per overrun and not only one per process forever.
+  expect(warnings.length).toBe(1);
+});
