@@ -231,13 +231,19 @@ export function installStreamFront(server: Server, options: StreamFrontOptions):
       if (!verified) {
         // Only the first few bytes are ever joined for this.
         const start = chunks.length === 1 ? chunk : Buffer.concat(chunks, length);
-        if (!isCandidate(start)) return handOver();
+        if (!isCandidate(start)) {
+          handOver();
+          return;
+        }
         verified = start.length > CANDIDATES[1]!.length;
       }
       const scan = tail.length ? Buffer.concat([tail, chunk]) : chunk;
       // A line ended by a bare LF is not a plain head; Node's parser decides what it is.
       for (let i = scan.indexOf(0x0a); i >= 0; i = scan.indexOf(0x0a, i + 1)) {
-        if (i === 0 ? tail.length === 0 : scan[i - 1] !== 0x0d) return handOver();
+        if (i === 0 ? tail.length === 0 : scan[i - 1] !== 0x0d) {
+          handOver();
+          return;
+        }
       }
       const end = scan.indexOf(HEAD_END);
       if (end < 0) {
@@ -254,7 +260,10 @@ export function installStreamFront(server: Server, options: StreamFrontOptions):
         headEnd === length && length <= options.maxHeaderBytes
           ? plainStreamHead(Buffer.concat(chunks, length).toString('latin1'))
           : undefined;
-      if (!head) return handOver();
+      if (!head) {
+        handOver();
+        return;
+      }
       socket.off('data', onData);
       release();
       void serveStream(socket, head);

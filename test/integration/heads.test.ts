@@ -64,7 +64,7 @@ function open(port: number, first?: string): Promise<Raw> {
 async function answer(port: number, bytes: string, ms = 3000): Promise<{ status: number; text: string; closedWithin: boolean }> {
   const c = await open(port, bytes);
   const deadline = Date.now() + ms;
-  while (!/^HTTP\/1\.1 \d{3}[^]*\r\n\r\n/.test(c.text()) && !c.isClosed() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  while (!/^HTTP\/1\.1 \d{3}[\s\S]*\r\n\r\n/.test(c.text()) && !c.isClosed() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   const text = c.text();
   c.socket.destroy();
   return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0), text, closedWithin: Date.now() < deadline };
