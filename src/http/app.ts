@@ -12,6 +12,7 @@ import type { Metrics } from '../metrics.ts';
 import { mountMetrics } from './metrics.ts';
 import { mountStatus, type StatusDeps } from './status.ts';
 import { mountOpenApiDocument } from './openapi.ts';
+import { mountEvents } from './events.ts';
 import { mountPlanets } from './planets.ts';
 import { mountStream, type StreamDeps } from './stream.ts';
 
@@ -54,6 +55,7 @@ export function createApp(deps: AppDeps = {}): OpenAPIHono {
   mountHealth(app, deps.ready);
   mountPlanets(app);
   mountLocations(app);
+  mountEvents(app);
   // The stream routes mount here (before the method table below, so they get 405s and OPTIONS too).
   if (deps.stream) mountStream(app, deps.stream);
   if (deps.status) mountStatus(app, deps.status);
