@@ -90,7 +90,13 @@ const APPROACH_SCREEN_DEG = APPROACH_DEG + 1.5;
 
 const round2 = (x: number): number => roundTo(x, 2);
 const iso = (ms: number): string => isoString(Math.trunc(ms));
-const astroMs = (t: AstroTime): number => t.date.getTime();
+/**
+ * Instants from astronomy-engine's searches, to the whole second: those searches stop at about 0.1 s, so their last
+ * digits depend on where a search started, and the calendar and the stream (which search from different starts) must
+ * name the same instant. Rise, set and transit are polished to ~1 ms and keep the snapshots' millisecond times.
+ */
+const toSecond = (ms: number): number => Math.round(ms / 1000) * 1000;
+const astroMs = (t: AstroTime): number => toSecond(t.date.getTime());
 
 interface Ctx {
   observer: Observer;
@@ -165,7 +171,7 @@ function phases(ctx: Ctx): void {
 function lunarEclipses(ctx: Ctx): void {
   for (let e = SearchLunarEclipse(new Date(ctx.fromMs)); astroMs(e.peak) < ctx.toMs; e = NextLunarEclipse(e.peak)) {
     const peak = astroMs(e.peak);
-    const minutes = (m: number): string => iso(peak + m * 60_000);
+    const minutes = (m: number): string => iso(toSecond(e.peak.date.getTime() + m * 60_000));
     const contacts: Record<string, string> = {
       penumbral_begin: minutes(-e.sd_penum),
       penumbral_end: minutes(e.sd_penum),
@@ -188,11 +194,9 @@ function lunarEclipses(ctx: Ctx): void {
 
 function solarEclipses(ctx: Ctx): void {
   const contact = (c: EclipseEvent | undefined): string | undefined => (c ? iso(astroMs(c.time)) : undefined);
-  // A year ahead at most: SearchLocalSolarEclipse looks for the next one visible here, which can be decades away.
-  const horizonMs = ctx.toMs;
   for (
     let e = SearchLocalSolarEclipse(new Date(ctx.fromMs), ctx.engine);
-    astroMs(e.peak.time) < horizonMs;
+    astroMs(e.peak.time) < ctx.toMs;
     e = NextLocalSolarEclipse(e.peak.time, ctx.engine)
   ) {
     const peak = astroMs(e.peak.time);
@@ -270,9 +274,10 @@ function approaches(ctx: Ctx): void {
       const b = APPROACH_BODIES[j]!;
       const best = closest(ctx, a, b, start + (k - 1) * APPROACH_STEP_MS, start + (k + 1) * APPROACH_STEP_MS);
       if (best.deg > APPROACH_DEG) continue;
-      if (best.ms < ctx.fromMs || best.ms >= ctx.toMs) continue;
+      const at = toSecond(best.ms);
+      if (at < ctx.fromMs || at >= ctx.toMs) continue;
       ctx.out.push({
-        kind: 'approach', time: iso(best.ms), bodies: [a, b], ...horizontal(ctx, a, best.ms), separation: roundTo(best.deg, 3),
+        kind: 'approach', time: iso(at), bodies: [a, b], ...horizontal(ctx, a, at), separation: roundTo(best.deg, 3),
       });
     }
   });
