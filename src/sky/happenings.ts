@@ -9,6 +9,7 @@ import {
   NextMoonQuarter,
   Observer as EngineObserver,
   SearchAltitude,
+  SearchGlobalSolarEclipse,
   SearchLocalSolarEclipse,
   SearchLunarEclipse,
   SearchMaxElongation,
@@ -168,7 +169,20 @@ function phases(ctx: Ctx): void {
   }
 }
 
+/**
+ * Whether a Moon quarter (0 new, 2 full) falls within a day of the span. Eclipses happen only then, and the eclipse
+ * searches look ahead to the next eclipse, months or (for one place's solar eclipse) years away: most spans the worker
+ * asks about are a few hours, and this cheap check spares them those searches.
+ */
+function quarterNear(ctx: Ctx, quarter: number): boolean {
+  for (let q = SearchMoonQuarter(new Date(ctx.fromMs - DAY)); astroMs(q.time) <= ctx.toMs + DAY; q = NextMoonQuarter(q)) {
+    if (q.quarter === quarter) return true;
+  }
+  return false;
+}
+
 function lunarEclipses(ctx: Ctx): void {
+  if (!quarterNear(ctx, 2)) return;
   for (let e = SearchLunarEclipse(new Date(ctx.fromMs)); astroMs(e.peak) < ctx.toMs; e = NextLunarEclipse(e.peak)) {
     const peak = astroMs(e.peak);
     const minutes = (m: number): string => iso(toSecond(e.peak.date.getTime() + m * 60_000));
@@ -194,6 +208,8 @@ function lunarEclipses(ctx: Ctx): void {
 
 function solarEclipses(ctx: Ctx): void {
   const contact = (c: EclipseEvent | undefined): string | undefined => (c ? iso(astroMs(c.time)) : undefined);
+  // The next eclipse anywhere first (observer-independent, months at most): seen from here it peaks within hours of it.
+  if (!quarterNear(ctx, 0) || astroMs(SearchGlobalSolarEclipse(new Date(ctx.fromMs - DAY)).peak) > ctx.toMs + DAY) return;
   for (
     let e = SearchLocalSolarEclipse(new Date(ctx.fromMs), ctx.engine);
     astroMs(e.peak.time) < ctx.toMs;

@@ -49,6 +49,11 @@ export class HappeningsAhead {
   private readonly chunkMs: number;
   /** the last tick handed its due happenings: ids at or below it can no longer be published */
   private lastTickMs: number;
+  /**
+   * Location i's first chunk is a little longer than the others (up to twice), so the horizons are staggered: later
+   * top-ups come one location at a time, evenly, instead of the whole grid every chunkMs.
+   */
+  private readonly firstChunkMs: (i: number) => number;
   /** happenings whose tick had passed before their chunk was computed (only while the grid warms up) */
   late = 0;
 
@@ -57,6 +62,7 @@ export class HappeningsAhead {
     this.chunkMs = options.chunkMs ?? DEFAULT_CHUNK_MS;
     this.lastTickMs = options.startMs - 1;
     this.queues = options.locations.map(() => ({ items: [], head: 0, horizonMs: options.startMs, lastId: options.startMs - 1 }));
+    this.firstChunkMs = (i) => this.chunkMs * (1 + i / Math.max(1, options.locations.length));
   }
 
   /** The earliest horizon over the grid: every happening before it is known. */
@@ -88,7 +94,7 @@ export class HappeningsAhead {
     const location = this.options.locations[i]!;
     const q = this.queues[i]!;
     const from = q.horizonMs;
-    const to = from + this.chunkMs;
+    const to = from + (from === this.options.startMs ? this.firstChunkMs(i) : this.chunkMs);
     const tick = this.options.tickMs;
     for (const h of happenings(location, from, to)) {
       let id = Math.floor(Date.parse(h.time));
