@@ -4,7 +4,7 @@
 //   npm run bench:happenings [-- --ticks=300 --warmup-ticks=60]
 //
 // 1. Precompute: the whole grid (src/sky/locations.json), one day each, in the worker's 6 h chunks; then one 6 h chunk
-//    of one location per kind, to show where the time goes.
+//    of one location per kind, to show where the time goes; then each kind over GET /events' longest span for it.
 // 2. Tick at the grid (memory broker, simulated one-second clock, the tick function the worker runs):
 //    - baseline: snapshots only;
 //    - steady state: happenings 36 h ahead already known, each tick taking what falls due and topping up;
@@ -14,7 +14,7 @@
 import { parseArgs } from 'node:util';
 import { createMemoryBroker } from '../src/broker/memory.ts';
 import { silentLogger } from '../src/log.ts';
-import { HAPPENING_KINDS, happenings } from '../src/sky/happenings.ts';
+import { HAPPENING_KINDS, HAPPENING_SPAN_LIMIT_DAYS, happenings } from '../src/sky/happenings.ts';
 import { LOCATIONS } from '../src/sky/locations.ts';
 import { HappeningsAhead } from '../src/worker/happenings-ahead.ts';
 import { createSkyTick } from '../src/worker/sky-publisher.ts';
@@ -54,6 +54,14 @@ const cpu = (): number => {
     return `${k} ${((performance.now() - t0) / 4).toFixed(2)}`;
   });
   console.log(`one 6 h chunk by kind (ms, ${l.id}): ${parts.join(', ')}`);
+  // GET /events' longest span per kind, one location: what a request at the limit costs.
+  const spans = HAPPENING_KINDS.map((k) => {
+    const days = HAPPENING_SPAN_LIMIT_DAYS[k];
+    const t0 = performance.now();
+    happenings(l, START, START + days * 24 * HOUR, new Set([k]));
+    return `${k} ${days} d ${(performance.now() - t0).toFixed(0)}`;
+  });
+  console.log(`GET /events at each kind's span limit (ms, ${l.id}): ${spans.join(', ')}`);
 }
 
 // ---- 2. tick ----

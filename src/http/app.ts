@@ -14,6 +14,7 @@ import { mountStatus, type StatusDeps } from './status.ts';
 import { mountOpenApiDocument } from './openapi.ts';
 import { mountEvents } from './events.ts';
 import { mountPlanets } from './planets.ts';
+import { mountTonight } from './tonight.ts';
 import { mountStream, type StreamDeps } from './stream.ts';
 
 // createApp(deps): every route, the error handler and the 404; no listen().
@@ -56,6 +57,7 @@ export function createApp(deps: AppDeps = {}): OpenAPIHono {
   mountPlanets(app);
   mountLocations(app);
   mountEvents(app);
+  mountTonight(app);
   // The stream routes mount here (before the method table below, so they get 405s and OPTIONS too).
   if (deps.stream) mountStream(app, deps.stream);
   if (deps.status) mountStatus(app, deps.status);

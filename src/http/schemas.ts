@@ -287,3 +287,45 @@ export const EventsResponse = z
   })
   .strict()
   .openapi('EventsResponse');
+
+// ---------- GET /tonight ----------
+
+export const TonightQuery = z
+  .object({
+    lat: z.string().optional().openapi(latDoc),
+    lon: z.string().optional().openapi(lonDoc),
+    elevation: z.string().optional().openapi(elevationDoc),
+    date: z.string().optional().openapi({ type: 'string', format: 'date', description: 'the evening of this date (default: today at the observer)', example: '2026-03-20' }),
+  })
+  .strict()
+  .openapi({ description: greenwichText });
+
+const isoNull = z.string().nullable().openapi({ format: 'date-time' });
+const twilightTimes = z.object({ civil: isoNull, nautical: isoNull, astronomical: isoNull }).strict();
+
+export const TonightResponse = z
+  .object({
+    observer: ObserverSchema,
+    date: z.string(),
+    from: z.string().openapi({ format: 'date-time', description: 'local solar noon of `date`' }),
+    to: z.string().openapi({ format: 'date-time', description: 'local solar noon of the next day' }),
+    sun: z.object({ sunset: isoNull, sunrise: isoNull, dusk: twilightTimes, dawn: twilightTimes }).strict(),
+    night: z.enum(['normal', 'polar_day', 'polar_night', 'white_night']),
+    reason: z.string().optional(),
+    bodies: z.array(
+      z
+        .object({
+          name: z.enum(BODY_NAMES),
+          magnitude: z.number(),
+          instrument: z.enum(['naked_eye', 'binoculars', 'telescope']).openapi({ description: 'magnitude ≤ 6, ≤ 9, fainter' }),
+          visible: z.boolean(),
+          darkFrom: z.enum(['civil', 'nautical', 'astronomical']).openapi({ description: 'bright bodies (mag ≤ 1.5) from civil dusk, the others from astronomical dusk' }),
+          window: z.object({ start: z.string(), end: z.string() }).strict().nullable().openapi({ description: 'at least 10° up while dark enough' }),
+          best: z.object({ time: z.string(), az: z.number(), alt: z.number(), constellation: z.string() }).strict().nullable(),
+          reason: z.string().optional(),
+        })
+        .strict(),
+    ),
+  })
+  .strict()
+  .openapi('TonightResponse');
