@@ -4,7 +4,8 @@
 //   npm run bench:happenings [-- --ticks=300 --warmup-ticks=60]
 //
 // 1. Precompute: the whole grid (src/sky/locations.json), one day each, in the worker's 6 h chunks; then one 6 h chunk
-//    of one location per kind, to show where the time goes; then each kind over GET /events' longest span for it.
+//    of one location per kind, to show where the time goes; then each kind over GET /events' longest span for it,
+//    and GET /tonight's plan for one night.
 // 2. Tick at the grid (memory broker, simulated one-second clock, the tick function the worker runs):
 //    - baseline: snapshots only;
 //    - steady state: happenings 36 h ahead already known, each tick taking what falls due and topping up;
@@ -16,6 +17,7 @@ import { createMemoryBroker } from '../src/broker/memory.ts';
 import { silentLogger } from '../src/log.ts';
 import { HAPPENING_KINDS, HAPPENING_SPAN_LIMIT_DAYS, happenings } from '../src/sky/happenings.ts';
 import { LOCATIONS } from '../src/sky/locations.ts';
+import { tonight } from '../src/sky/tonight.ts';
 import { HappeningsAhead } from '../src/worker/happenings-ahead.ts';
 import { createSkyTick } from '../src/worker/sky-publisher.ts';
 
@@ -62,6 +64,11 @@ const cpu = (): number => {
     return `${k} ${days} d ${(performance.now() - t0).toFixed(0)}`;
   });
   console.log(`GET /events at each kind's span limit (ms, ${l.id}): ${spans.join(', ')}`);
+  tonight(l, '2026-03-19');
+  const tw = performance.now();
+  const tc = cpu();
+  for (const d of ['2026-03-20', '2026-03-21', '2026-03-22']) tonight(l, d);
+  console.log(`GET /tonight's plan (${l.id}): ${((performance.now() - tw) / 3).toFixed(0)} ms wall, ${((cpu() - tc) / 3).toFixed(0)} ms CPU per night`);
 }
 
 // ---- 2. tick ----

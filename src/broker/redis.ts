@@ -139,7 +139,10 @@ export class RedisBroker implements Broker {
     });
   }
 
-  /** After a reconnect: SUBSCRIBE again to every channel with local handlers, then catch up on what the outage hid (missed sky events, the newest snapshot). */
+  /**
+   * After a reconnect: SUBSCRIBE again to every channel with local handlers, then catch up on what the outage hid
+   * (every missed sky event, the newest snapshot).
+   */
   private resubscribe(): void {
     if (this.subscriptions.size === 0 || this.closed) return;
     const entries = this.subscriptions.entries();

@@ -4,8 +4,8 @@ import type { SseSink } from './sink.ts';
 
 // One SSE client. Live messages never wait on the client: while its socket is full, only the newest snapshot is kept
 // (older snapshots are worthless once a newer one exists) and sent when the socket drains; a sky event is never
-// conflated (it is queued behind what the socket holds, and supersedes an older pending snapshot). A client that stays full
-// for `stallMs`, or lets more than `maxBufferedBytes` pile up, is closed as `slow_client`.
+// conflated (it is queued behind what the socket holds, and supersedes an older pending snapshot). A client that stays
+// full for `stallMs`, or lets more than `maxBufferedBytes` pile up, is closed as `slow_client`.
 // Nothing here runs per message beyond the write itself: no timer is touched (the heartbeat wheel reads lastWrite).
 
 export type CloseReason =

@@ -186,8 +186,11 @@ export class Hub {
       (m) => {
         state.latestRead = undefined;
         if (!m) return undefined;
+        const framed = messageFrame(m);
+        // Only a snapshot is cached as the channel's latest (a happening is stored newest for a moment before its tick).
+        if (framed.keep) return state.last ?? framed;
         // A live message may have overtaken the read.
-        if (!state.last || state.last.id < m.id) state.last = messageFrame(m);
+        if (!state.last || state.last.id < m.id) state.last = framed;
         return state.last;
       },
       (err: unknown) => {

@@ -74,9 +74,6 @@ export interface Happening {
   separation?: number;
 }
 
-/** Epoch ms of a happening's `time`. */
-export const happeningMs = (h: Happening): number => Date.parse(h.time);
-
 const DAY = MS_PER_DAY;
 /** A body rises, sets or culminates at most once per this many days, with room to spare. */
 const NEXT_AFTER_DAYS = 0.001;
@@ -100,7 +97,6 @@ const toSecond = (ms: number): number => Math.round(ms / 1000) * 1000;
 const astroMs = (t: AstroTime): number => toSecond(t.date.getTime());
 
 interface Ctx {
-  observer: Observer;
   engine: EngineObserver;
   site: Site;
   fromMs: number;
@@ -337,15 +333,14 @@ export function happenings(
   toMs: number,
   kinds: ReadonlySet<HappeningKind> = ALL_KINDS,
 ): Happening[] {
+  if (toMs <= fromMs) return [];
   const ctx: Ctx = {
-    observer,
     engine: new EngineObserver(observer.lat, observer.lon, observer.elevation),
     site: makeSite(observer),
     fromMs,
     toMs,
     out: [],
   };
-  if (toMs <= fromMs) return [];
   for (const name of BODY_NAMES) {
     if (kinds.has('rise')) riseSet(ctx, name, +1);
     if (kinds.has('set')) riseSet(ctx, name, -1);
