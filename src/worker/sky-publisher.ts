@@ -28,8 +28,8 @@ export interface SkyPublisherOptions {
    */
   spreadMs?: number;
   /**
-   * The grid's happenings computed ahead (same locations, same order): each tick publishes those that fell due, each
-   * before its location's snapshot, then tops the queues up within happeningsBudgetMs. Absent: snapshots only.
+   * The grid's happenings computed ahead (same locations, same order): each tick publishes those that fell due with its
+   * first slice, then tops the queues up within happeningsBudgetMs. Absent: snapshots only.
    */
   happenings?: HappeningsAhead;
   /** time a tick may spend computing happenings ahead, after its publishes (default 10 ms) */
@@ -116,13 +116,17 @@ export function createSkyTick(options: Omit<SkyPublisherOptions, 'tickMs'>): (ti
       const tail = `,"publishedAt":${Date.now()}}`;
       // Same bytes as JSON.stringify({ location, time, bodies, publishedAt }), with the constant parts reused.
       const items: PublishItem[] = [];
-      for (let i = Math.floor((k * n) / slices); i < Math.floor(((k + 1) * n) / slices); i++) {
-        // A location's happenings go first: their ids are below the tick's.
-        const its = dueEvents?.[i];
-        if (its) {
+      // Every due happening goes with the first slice, at the tick instant, whichever slice carries its location's
+      // snapshot: its id is below the tick's, so it still comes before that snapshot, and it is not held back by the
+      // spread.
+      if (k === 0 && dueEvents) {
+        for (const its of dueEvents) {
+          if (!its) continue;
           items.push(...its);
           events += its.length;
         }
+      }
+      for (let i = Math.floor((k * n) / slices); i < Math.floor(((k + 1) * n) / slices); i++) {
         items.push({ channel: skies[i]!.location.id, id: tickMs, data: `{"location":${locationJson[i]}${head}${bodies[i]}${tail}` });
       }
       try {

@@ -55,3 +55,30 @@ describe('HappeningsAhead', () => {
     expect(ahead.late).toBe(n);
   });
 });
+
+describe('a spread tick', () => {
+  it('publishes the due happenings with its first slice, at the tick instant, before every snapshot of the tick', async () => {
+    const { createMemoryBroker } = await import('../../../src/broker/memory.ts');
+    const { createSkyTick } = await import('../../../src/worker/sky-publisher.ts');
+    const { silentLogger } = await import('../../../src/log.ts');
+    const inner = createMemoryBroker({ historyLimit: 10 });
+    const calls: { at: number; items: { channel: string; id: number; event?: string }[] }[] = [];
+    const broker = { ...inner, kind: inner.kind, publish: (items: any) => (calls.push({ at: Date.now(), items }), inner.publish(items)) };
+    const locs = LOCATIONS.slice(0, 5);
+    // Happenings known from an hour ago: the tick an hour later finds every one of that hour due.
+    const tickMs = Math.ceil(Date.now() / 1000) * 1000 + 1000;
+    const ahead = new HappeningsAhead({ locations: locs, tickMs: 1000, startMs: tickMs - HOUR, aheadMs: HOUR, chunkMs: HOUR });
+    ahead.topUp(tickMs, Infinity);
+    const due = ahead.pending();
+    const tick = createSkyTick({ broker, locations: locs, log: silentLogger, spreadMs: 400, happenings: ahead, happeningsBudgetMs: 0 });
+    await new Promise((r) => setTimeout(r, tickMs - Date.now()));
+    const report = await tick(tickMs);
+    expect(report).toMatchObject({ slices: 5, published: 5 + (report.events as number) });
+    expect(calls).toHaveLength(5);
+    const events = calls.flatMap((c, k) => c.items.filter((i) => i.event).map(() => k));
+    expect(events.length).toBeGreaterThan(0);
+    expect(events.length).toBeLessThanOrEqual(due);
+    expect(new Set(events)).toEqual(new Set([0]));
+    await inner.close();
+  });
+});
