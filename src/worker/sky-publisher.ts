@@ -4,7 +4,7 @@ import { createGridComputer } from '../sky/batch.ts';
 import { LOCATIONS, findLocation } from '../sky/locations.ts';
 import type { Location } from '../sky/types.ts';
 import { bodiesJson } from '../sky/wire.ts';
-import { HappeningsAhead } from './happenings-ahead.ts';
+import { HappeningsAhead, type TopUpReport } from './happenings-ahead.ts';
 import { startTickLoop, type TickLoop, type TickReport } from './tick-loop.ts';
 
 // What the worker does each tick: the whole grid for the tick's instant, one Snapshot per location, published at once
@@ -29,10 +29,10 @@ export interface SkyPublisherOptions {
   spreadMs?: number;
   /**
    * The grid's happenings computed ahead (same locations, same order): each tick publishes those that fell due with its
-   * first slice, then tops the queues up within happeningsBudgetMs. Absent: snapshots only.
+   * first slice, then (before the next slice) tops the queues up within happeningsBudgetMs. Absent: snapshots only.
    */
   happenings?: HappeningsAhead;
-  /** time a tick may spend computing happenings ahead, after its publishes (default 10 ms) */
+  /** time a tick may spend computing happenings ahead, after its first slice (default 10 ms) */
   happeningsBudgetMs?: number;
 }
 
@@ -99,6 +99,7 @@ export function createSkyTick(options: Omit<SkyPublisherOptions, 'tickMs'>): (ti
     const n = skies.length;
     const dueEvents = ahead?.takeDue(tickMs);
     let events = 0;
+    let topUp: TopUpReport | undefined;
     const slices = spreadMs > 0 && n > 1 ? Math.min(n, Math.max(1, Math.floor(spreadMs / MIN_SLICE_GAP_MS))) : 1;
     let count = 0;
     let lateMs = 0;
@@ -140,6 +141,10 @@ export function createSkyTick(options: Omit<SkyPublisherOptions, 'tickMs'>): (ti
         // rest of the tick: the other slices still go out. Only a tick where nothing went out counts as skipped.
         lastError = err as Error;
       }
+      // Happenings ahead are computed after the first slice has gone out, so the searches never delay the tick's
+      // happenings or first snapshots: in a spread tick this is the first gap (which the next slot's wait absorbs),
+      // rather than after the last slice, near the end of the period. Bounded by budgetMs.
+      if (k === 0 && ahead) topUp = ahead.topUp(tickMs, budgetMs);
     }
     if (count === 0 && lastError) return skip(lastError.message);
     if (outage) {
@@ -147,8 +152,6 @@ export function createSkyTick(options: Omit<SkyPublisherOptions, 'tickMs'>): (ti
       outage = undefined;
     }
     const t2 = performance.now();
-    // After the publishes, so the searches never delay a snapshot; bounded so the tick stays within its period.
-    const topUp = ahead?.topUp(tickMs, budgetMs);
     if (published++ === 0) {
       log.info({ tick: tickMs, locations: count, computeMs: Math.round(t1 - t0) }, 'first snapshots published');
     }
