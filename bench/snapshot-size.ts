@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { createMemoryBroker } from '../src/broker/memory.ts';
-import { updateFrame } from '../src/hub/hub.ts';
+import { messageFrame } from '../src/hub/hub.ts';
 import { silentLogger } from '../src/log.ts';
 import { LOCATIONS } from '../src/sky/locations.ts';
 import { createSkyTick } from '../src/worker/sky-publisher.ts';
@@ -20,7 +20,7 @@ const gzipped: number[] = [];
 for (const location of LOCATIONS) {
   await broker.subscribe(location.id, (m) => {
     data.push(Buffer.byteLength(m.data));
-    const f = updateFrame(m).frame;
+    const f = messageFrame(m).frame;
     frames.push(f.length);
     gzipped.push(gzipSync(f).length);
   });

@@ -2,13 +2,19 @@
 // memory.ts (no REDIS_URL: one process), redis.ts (pub/sub + a capped stream per channel) and redis-cluster.ts
 // (REDIS_CLUSTER_NODES: the same on a Redis Cluster, sharded pub/sub).
 // A channel is a grid location id; implementations add their own naming (prefix, `sky:`, `history:`).
-// Payloads are opaque strings (the SSE `data` line); ids are the tick instant in epoch ms and increase per channel.
+// Payloads are opaque strings (the SSE `data` line); ids are epoch ms and increase per channel: a snapshot's is its
+// tick instant, a sky event's its own instant (between two ticks), so both share one rising sequence per channel.
+
+/** The SSE event name of a happening; a message without `event` is a snapshot (`event: update`). */
+export const SKY_EVENT = 'sky-event';
 
 export interface BrokerMessage {
-  /** tick instant, epoch ms; also the SSE `id` */
+  /** epoch ms: the tick instant of a snapshot, the instant of a sky event; also the SSE `id` */
   id: number;
-  /** the SSE `data` payload (Snapshot JSON on one line) */
+  /** the SSE `data` payload (Snapshot or Happening JSON on one line) */
   data: string;
+  /** `sky-event` for a happening; absent for a snapshot */
+  event?: typeof SKY_EVENT;
 }
 
 export interface PublishItem extends BrokerMessage {
@@ -67,6 +73,27 @@ export class BrokerClosedError extends BrokerError {
   constructor() {
     super('broker is closed');
   }
+}
+
+const SKY_EVENT_PREFIX = `${SKY_EVENT} `;
+
+/**
+ * A message as one Redis string (pub/sub payload, history entry): a snapshot is its JSON as is (its id is its `time`);
+ * a sky event is `sky-event <id> <json>`, its id spelt out since it is not derived from the JSON.
+ */
+export function encodeMessage(m: BrokerMessage): string {
+  return m.event === SKY_EVENT ? `${SKY_EVENT_PREFIX}${m.id} ${m.data}` : m.data;
+}
+
+/** encodeMessage() reversed; undefined when the payload is unusable. */
+export function decodeMessage(payload: string): BrokerMessage | undefined {
+  if (!payload.startsWith(SKY_EVENT_PREFIX)) return decodeSnapshotMessage(payload);
+  const space = payload.indexOf(' ', SKY_EVENT_PREFIX.length);
+  if (space < 0) return undefined;
+  const id = Number(payload.slice(SKY_EVENT_PREFIX.length, space));
+  const data = payload.slice(space + 1);
+  if (!Number.isSafeInteger(id) || id < 0 || data[0] !== '{') return undefined;
+  return { id, data, event: SKY_EVENT };
 }
 
 /** Decodes a live or stored payload: a JSON object whose `time` is the tick instant. Undefined if unusable. */

@@ -75,7 +75,7 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
     async publish(items: readonly PublishItem[]): Promise<PublishResult> {
       if (closed) throw new BrokerClosedError();
       const result: PublishResult = { published: 0, failed: [] };
-      for (const { channel, id, data } of items) {
+      for (const { channel, id, data, event } of items) {
         let ring = histories.get(channel);
         if (!ring) histories.set(channel, (ring = new Ring(historyLimit)));
         const last = ring.last();
@@ -83,7 +83,7 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
           result.failed.push({ channel, id, reason: `id ${id} is not above the channel's last id ${last.id}` });
           continue;
         }
-        const message = { id, data };
+        const message: BrokerMessage = event ? { id, data, event } : { id, data };
         ring.push(message);
         result.published++;
         const set = handlers.get(channel);

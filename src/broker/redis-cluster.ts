@@ -169,15 +169,10 @@ export class RedisClusterBroker implements Broker {
     this.log.warn({ node, err: err.message }, 'redis cluster node unreachable; retrying');
   }
 
-  /** Every channel with local handlers gets the newest stored message, if newer than the last one delivered. */
+  /** Every channel with local handlers gets the sky events it missed and the newest snapshot (see LocalSubscriptions). */
   private catchUp(): void {
     if (this.closed || this.cluster.status !== 'ready') return;
-    for (const [channel, entry] of this.subscriptions.entries()) {
-      this.latest(channel).then(
-        (m) => m && this.subscriptions.isCurrent(channel, entry) && this.subscriptions.deliver(entry, m),
-        () => {},
-      );
-    }
+    this.subscriptions.catchUp(this);
   }
 
   private release(channel: string): void {

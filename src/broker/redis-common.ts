@@ -2,7 +2,9 @@ import type { ChainableCommander } from 'ioredis';
 import type { Logger } from '../log.ts';
 import {
   BrokerUnavailableError,
-  decodeSnapshotMessage,
+  decodeMessage,
+  encodeMessage,
+  SKY_EVENT,
   type BrokerMessage,
   type MessageHandler,
   type PublishItem,
@@ -65,9 +67,11 @@ const COMMANDS_PER_ITEM = 3;
 export function queueTick(
   pipeline: ChainableCommander,
   store: TickStore,
-  { channel, id, data }: PublishItem,
+  item: PublishItem,
   announce: 'publish' | 'spublish',
 ): void {
+  const { channel, id } = item;
+  const data = encodeMessage(item);
   const hkey = store.keys.history(channel);
   pipeline.xadd(hkey, 'MAXLEN', '~', String(store.historyLength), `${id}-0`, HISTORY_FIELD, data);
   pipeline.pexpire(hkey, store.historyTtlMs);
@@ -124,7 +128,7 @@ export function decodeHistory(
   const out: BrokerMessage[] = [];
   for (const [entryId, fields] of entries) {
     const data = fields[0] === HISTORY_FIELD ? fields[1] : undefined;
-    const message = data === undefined ? undefined : decodeSnapshotMessage(data);
+    const message = data === undefined ? undefined : decodeMessage(data);
     if (!message || `${message.id}-0` !== entryId) {
       onUnusable(data?.length ?? 0);
       continue;
@@ -235,7 +239,7 @@ export class LocalSubscriptions {
   receive(channel: string, payload: string, unparsable: UnparsableCounter, key: string): void {
     const entry = this.channels.get(channel);
     if (!entry) return; // released while the message was in flight
-    const message = decodeSnapshotMessage(payload);
+    const message = decodeMessage(payload);
     if (!message) {
       unparsable.count(key, payload.length);
       return;
@@ -257,6 +261,29 @@ export class LocalSubscriptions {
 
   clear(): void {
     this.channels.clear();
+  }
+
+  /**
+   * After a reconnect: what the outage hid from each channel with local handlers. Every sky event after the last id
+   * delivered (a happening is never skipped) and the newest snapshot (older ones are worthless once it exists); or,
+   * for a channel that has delivered nothing yet, the newest stored message.
+   */
+  catchUp(reader: {
+    history(channel: string, afterId: number): Promise<BrokerMessage[]>;
+    latest(channel: string): Promise<BrokerMessage | undefined>;
+  }): void {
+    for (const [channel, entry] of this.entries()) {
+      const read = entry.lastId > 0 ? reader.history(channel, entry.lastId) : reader.latest(channel).then((m) => (m ? [m] : []));
+      read.then(
+        (missed) => {
+          if (!this.isCurrent(channel, entry)) return;
+          let lastSnapshot = -1;
+          missed.forEach((m, i) => m.event !== SKY_EVENT && (lastSnapshot = i));
+          missed.forEach((m, i) => (m.event === SKY_EVENT || i === lastSnapshot) && this.deliver(entry, m));
+        },
+        () => {},
+      );
+    }
   }
 }
 

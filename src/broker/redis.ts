@@ -139,7 +139,10 @@ export class RedisBroker implements Broker {
     });
   }
 
-  /** After a reconnect: SUBSCRIBE again to every channel with local handlers, then catch up on what the outage hid. */
+  /**
+   * After a reconnect: SUBSCRIBE again to every channel with local handlers, then catch up on what the outage hid
+   * (every missed sky event, the newest snapshot).
+   */
   private resubscribe(): void {
     if (this.subscriptions.size === 0 || this.closed) return;
     const entries = this.subscriptions.entries();
@@ -148,12 +151,7 @@ export class RedisBroker implements Broker {
     confirmed.then(
       () => {
         this.log.info({ channels: entries.length }, 'resubscribed after reconnect');
-        for (const [channel, entry] of entries) {
-          this.latest(channel).then(
-            (m) => m && this.subscriptions.isCurrent(channel, entry) && this.subscriptions.deliver(entry, m),
-            () => {},
-          );
-        }
+        this.subscriptions.catchUp(this);
       },
       (err: Error) => this.log.warn({ err: err.message }, 'resubscribe failed; will retry on the next reconnect'),
     );

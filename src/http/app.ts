@@ -16,7 +16,9 @@ import type { Metrics } from '../metrics.ts';
 import { mountMetrics } from './metrics.ts';
 import { mountStatus, type StatusDeps } from './status.ts';
 import { mountOpenApiDocument } from './openapi.ts';
+import { mountEvents } from './events.ts';
 import { mountPlanets } from './planets.ts';
+import { mountTonight } from './tonight.ts';
 import { mountStream, type StreamDeps } from './stream.ts';
 
 // createApp(deps): every route, the error handler and the 404; no listen().
@@ -62,6 +64,8 @@ export function createApp(deps: AppDeps = {}): OpenAPIHono {
   mountHealth(app, deps.ready);
   mountPlanets(app);
   mountLocations(app);
+  mountEvents(app);
+  mountTonight(app);
   // The stream routes mount here (before the method table below, so they get 405s and OPTIONS too).
   if (deps.stream) mountStream(app, deps.stream);
   if (deps.status) mountStatus(app, deps.status);

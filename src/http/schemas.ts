@@ -12,6 +12,7 @@ import {
   parseRefraction,
   parseTime,
 } from '../sky/observer.ts';
+import { HAPPENING_KINDS, HAPPENING_SPAN_LIMIT_DAYS, PHASE_NAMES } from '../sky/happenings.ts';
 import { BODY_NAMES, type BodyPosition, type Location, type Observer } from '../sky/types.ts';
 
 // Request and response schemas, written once: the routes validate with them (src/http/validate.ts),
@@ -228,3 +229,105 @@ const assertSame = <T extends true>(): T | undefined => undefined;
 assertSame<Same<z.output<typeof BodyPositionSchema>, BodyPosition>>();
 assertSame<Same<z.output<typeof LocationSchema>, Location>>();
 assertSame<Same<z.output<typeof ObserverSchema>, Observer>>();
+
+// ---------- GET /events ----------
+
+const HAPPENING_DESCRIPTION =
+  'A sky happening: `kind`, `time`, the body (or two `bodies` for an approach), its azimuth and altitude at that ' +
+  'moment, and the fields of its kind.';
+
+export const HappeningSchema = z
+  .object({
+    kind: z.enum(HAPPENING_KINDS),
+    time: z.string().openapi({ format: 'date-time', description: 'the instant (greatest eclipse for an eclipse), UTC' }),
+    body: z.enum(BODY_NAMES).optional(),
+    bodies: z.array(z.enum(BODY_NAMES)).length(2).optional().openapi({ description: 'approach: the two bodies' }),
+    az: z.number().openapi({ description: 'azimuth of the body (the first of `bodies`) at `time`, degrees' }),
+    alt: z.number().openapi({ description: 'altitude of the body at `time`, degrees, refraction included' }),
+    twilight: z.enum(['civil', 'nautical', 'astronomical']).optional().openapi({ description: 'dusk/dawn: Sun at −6°, −12°, −18°' }),
+    phase: z.enum(PHASE_NAMES).optional(),
+    eclipse: z.enum(['lunar', 'solar']).optional(),
+    type: z.string().optional().openapi({ description: 'eclipse: penumbral, partial, annular, total; conjunction of Mercury or Venus: inferior, superior' }),
+    contacts: z.record(z.string(), z.string()).optional().openapi({ description: 'eclipse contact times, UTC' }),
+    visible: z.boolean().optional().openapi({ description: 'eclipse: the body above this horizon at the peak' }),
+    obscuration: z.number().optional().openapi({ description: 'eclipse: fraction of the disc covered at the peak' }),
+    elongation: z.number().optional().openapi({ description: 'degrees from the Sun' }),
+    visibility: z.string().optional().openapi({ description: 'elongation: morning or evening' }),
+    separation: z.number().optional().openapi({ description: 'approach: degrees between the two bodies' }),
+  })
+  .strict()
+  .openapi('Happening', { description: HAPPENING_DESCRIPTION });
+
+const spanLimitsText = Object.entries(HAPPENING_SPAN_LIMIT_DAYS)
+  .map(([k, d]) => `${k} ${d} d`)
+  .join(', ');
+
+export const EventsQuery = z
+  .object({
+    location: z.string().optional().openapi({ description: 'a grid location id (instead of lat/lon), e.g. `london`' }),
+    lat: z.string().optional().openapi(latDoc),
+    lon: z.string().optional().openapi(lonDoc),
+    elevation: z.string().optional().openapi(elevationDoc),
+    from: z.string().optional().openapi({ type: 'string', format: 'date-time', description: 'start of the span (default now)' }),
+    to: z.string().optional().openapi({ type: 'string', format: 'date-time', description: 'end of the span (default from + 24 h)' }),
+    kinds: z.string().optional().openapi({
+      description: `comma list of ${HAPPENING_KINDS.join(', ')} (default all). Longest span per kind: ${spanLimitsText}.`,
+      example: 'phase,eclipse',
+    }),
+  })
+  .strict()
+  .openapi({ description: greenwichText });
+
+export const EventsResponse = z
+  .object({
+    observer: ObserverSchema,
+    location: z.string().optional().openapi({ description: 'the grid location id, when asked by `location`' }),
+    from: z.string().openapi({ format: 'date-time' }),
+    to: z.string().openapi({ format: 'date-time' }),
+    kinds: z.array(z.enum(HAPPENING_KINDS)),
+    events: z.array(HappeningSchema),
+  })
+  .strict()
+  .openapi('EventsResponse');
+
+// ---------- GET /tonight ----------
+
+export const TonightQuery = z
+  .object({
+    lat: z.string().optional().openapi(latDoc),
+    lon: z.string().optional().openapi(lonDoc),
+    elevation: z.string().optional().openapi(elevationDoc),
+    date: z.string().optional().openapi({ type: 'string', format: 'date', description: 'the evening of this date (default: today at the observer)', example: '2026-03-20' }),
+  })
+  .strict()
+  .openapi({ description: greenwichText });
+
+const isoNull = z.string().nullable().openapi({ format: 'date-time' });
+const twilightTimes = z.object({ civil: isoNull, nautical: isoNull, astronomical: isoNull }).strict();
+
+export const TonightResponse = z
+  .object({
+    observer: ObserverSchema,
+    date: z.string(),
+    from: z.string().openapi({ format: 'date-time', description: 'local solar noon of `date`' }),
+    to: z.string().openapi({ format: 'date-time', description: 'local solar noon of the next day' }),
+    sun: z.object({ sunset: isoNull, sunrise: isoNull, dusk: twilightTimes, dawn: twilightTimes }).strict(),
+    night: z.enum(['normal', 'polar_day', 'polar_night', 'white_night']),
+    reason: z.string().optional(),
+    bodies: z.array(
+      z
+        .object({
+          name: z.enum(BODY_NAMES),
+          magnitude: z.number(),
+          instrument: z.enum(['naked_eye', 'binoculars', 'telescope']).openapi({ description: 'magnitude ≤ 6, ≤ 9, fainter' }),
+          visible: z.boolean(),
+          darkFrom: z.enum(['civil', 'nautical', 'astronomical']).openapi({ description: 'bright bodies (mag ≤ 1.5) from civil dusk, the others from astronomical dusk' }),
+          window: z.object({ start: z.string(), end: z.string() }).strict().nullable().openapi({ description: 'at least 10° up while dark enough' }),
+          best: z.object({ time: z.string(), az: z.number(), alt: z.number(), constellation: z.string() }).strict().nullable(),
+          reason: z.string().optional(),
+        })
+        .strict(),
+    ),
+  })
+  .strict()
+  .openapi('TonightResponse');

@@ -112,8 +112,9 @@ const parseNearestQuery = queryParser(NearestStreamQuery);
 const streamResponse = {
   description:
     'text/event-stream: `retry: 2000`, the latest snapshot at once, then `event: update` with `id: <tick epoch ms>` and ' +
-    '`data: <Snapshot JSON>` every tick; `: heartbeat` comments when idle. A browser navigating here (Accept: text/html) ' +
-    'is redirected to the page instead.',
+    '`data: <Snapshot JSON>` every tick; `event: sky-event` with `data: <Happening JSON>` (as GET /events) at the tick ' +
+    'at or just after each happening, its `id` in the same rising sequence; `: heartbeat` comments when idle. A browser ' +
+    'navigating here (Accept: text/html) is redirected to the page instead.',
   content: { 'text/event-stream': { schema: z.string() } },
 };
 

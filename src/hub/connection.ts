@@ -3,11 +3,12 @@ import { HeartbeatWheel, type Beating } from './heartbeat.ts';
 import type { KernelStallWatch, Watched } from './kernel-stall.ts';
 import type { SseSink } from './sink.ts';
 
-// One SSE client. Live messages never wait on the client: while its socket is full, only the newest message is kept
-// (older snapshots are worthless once a newer one exists) and sent when the socket drains. A client that stays full
-// for `stallMs`, or lets more than `maxBufferedBytes` pile up, is closed as `slow_client`; so is one whose kernel send
-// queue makes no progress for `stallMs` (kernel-stall.ts), since the kernel may buffer megabytes before Node sees a
-// full socket.
+// One SSE client. Live messages never wait on the client: while its socket is full, only the newest snapshot is kept
+// (older snapshots are worthless once a newer one exists) and sent when the socket drains; a sky event is never
+// conflated (it is queued behind what the socket holds, and supersedes an older pending snapshot). A client that stays
+// full for `stallMs`, or lets more than `maxBufferedBytes` pile up, is closed as `slow_client`; so is one whose kernel
+// send queue makes no progress for `stallMs` (kernel-stall.ts), since the kernel may buffer megabytes before Node sees
+// a full socket.
 // Nothing here runs per message beyond the write itself: no timer is touched (the heartbeat wheel reads lastWrite).
 
 export type CloseReason =
@@ -20,6 +21,8 @@ export type CloseReason =
 export interface FramedMessage {
   id: number;
   frame: Buffer;
+  /** a sky event: must be delivered, never replaced by a newer message */
+  keep?: boolean;
 }
 
 export interface ConnectionOptions {
@@ -98,17 +101,17 @@ export class SseConnection implements Beating, Watched {
   }
 
   /** A live message from the hub. Never blocks, never throws. */
-  push(id: number, frame: Buffer): void {
+  push(id: number, frame: Buffer, keep = false): void {
     if (this.closed || id <= this.lastId) return;
     if (this.priming) {
       if (this.held.length >= MAX_HELD) {
         this.held.shift();
         this.dropped++;
       }
-      this.held.push({ id, frame });
+      this.held.push({ id, frame, keep });
       return;
     }
-    this.offer(id, frame);
+    this.offer(id, frame, keep);
   }
 
   /**
@@ -128,7 +131,7 @@ export class SseConnection implements Beating, Watched {
     this.priming = false;
     const held = this.held.sort((a, b) => a.id - b.id);
     this.held = [];
-    for (const m of held) this.offer(m.id, m.frame);
+    for (const m of held) this.offer(m.id, m.frame, m.keep);
     this.sink.uncork?.();
   }
 
@@ -137,11 +140,11 @@ export class SseConnection implements Beating, Watched {
    * it as written and returns the socket's descriptor for the hub to send it; otherwise deals with it as push() does
    * and returns -1.
    */
-  claim(id: number, frame: Buffer): number {
+  claim(id: number, frame: Buffer, keep = false): number {
     if (this.closed || id <= this.lastId) return -1;
     const fd = this.priming || this.blocked ? -1 : (this.sink.directFd?.() ?? -1);
     if (fd < 0) {
-      this.push(id, frame);
+      this.push(id, frame, keep);
       return -1;
     }
     this.lastId = id;
@@ -156,14 +159,18 @@ export class SseConnection implements Beating, Watched {
     this.write(written > 0 ? frame.subarray(written) : frame);
   }
 
-  private offer(id: number, frame: Buffer): void {
+  private offer(id: number, frame: Buffer, keep = false): void {
     if (id <= this.lastId) return;
     if (!this.blocked) {
       this.writeMessage(id, frame);
       return;
     }
     if (this.pending) this.conflated++;
-    this.pending = { id, frame };
+    if (keep) {
+      // Queued in the sink behind what it holds; a pending (older) snapshot would now be out of order: drop it.
+      this.pending = undefined;
+      this.writeMessage(id, frame);
+    } else this.pending = { id, frame };
     if (this.sink.bufferedBytes > this.options.maxBufferedBytes + this.backlogBytes) this.close('slow_client');
   }
 

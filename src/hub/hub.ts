@@ -1,4 +1,4 @@
-import type { Broker, BrokerMessage, Unsubscribe } from '../broker/broker.ts';
+import { SKY_EVENT, type Broker, type BrokerMessage, type Unsubscribe } from '../broker/broker.ts';
 import type { Logger } from '../log.ts';
 import type { BatchWriter } from './batch-writer.ts';
 import { frame } from './frame.ts';
@@ -8,12 +8,13 @@ import type { FramedMessage } from './connection.ts';
 // releases it. Each message is framed once; the same Buffer is handed to every client, none of which can block the loop.
 
 export interface HubClient {
-  push(id: number, frame: Buffer): void;
+  /** `keep`: a sky event, which must reach the client even when newer messages follow (never conflated) */
+  push(id: number, frame: Buffer, keep?: boolean): void;
   /**
    * For a batched write: the descriptor to which the hub may send this message directly, the client counting it as
    * sent; or -1 when the client has dealt with it itself (as push() would: written, held, conflated or skipped).
    */
-  claim?(id: number, frame: Buffer): number;
+  claim?(id: number, frame: Buffer, keep?: boolean): number;
   /** After a claimed message's batched write: what the kernel took (bytes, or -errno). Called only when short. */
   settle?(frame: Buffer, written: number): void;
   close(reason: string, farewell?: Buffer): void;
@@ -24,7 +25,7 @@ interface ChannelState {
   subscription: Promise<Unsubscribe>;
   /** highest id dispatched; a re-delivered or older id is dropped */
   lastId: number;
-  /** the newest message of the channel, framed: what a new client gets first without asking the broker */
+  /** the newest snapshot of the channel, framed: what a new client gets first without asking the broker */
   last: FramedMessage | undefined;
   /** one broker read for a burst of clients joining a channel nobody here has watched yet */
   latestRead: Promise<FramedMessage | undefined> | undefined;
@@ -39,10 +40,11 @@ export interface HubStats {
   closed: Record<string, number>;
 }
 
-export const updateFrame = (m: BrokerMessage): FramedMessage => ({
-  id: m.id,
-  frame: frame({ id: m.id, event: 'update', data: m.data }),
-});
+/** A message as its SSE frame: `event: update` for a snapshot, `event: sky-event` (kept, never conflated) for a happening. */
+export const messageFrame = (m: BrokerMessage): FramedMessage =>
+  m.event === SKY_EVENT
+    ? { id: m.id, frame: frame({ id: m.id, event: SKY_EVENT, data: m.data }), keep: true }
+    : { id: m.id, frame: frame({ id: m.id, event: 'update', data: m.data }) };
 
 export interface HubOptions {
   /**
@@ -135,13 +137,13 @@ export class Hub {
   private dispatch(state: ChannelState, message: BrokerMessage): void {
     if (message.id <= state.lastId) return;
     state.lastId = message.id;
-    const framed = updateFrame(message);
-    state.last = framed;
+    const framed = messageFrame(message);
+    if (!framed.keep) state.last = framed;
     this.dispatched++;
     // push() and claim() only queue or write without waiting; a client that closes itself here is removed from the
     // Set, which iteration tolerates.
     if (this.batchWriter) this.writeBatched(this.batchWriter, state.clients, framed);
-    else for (const client of state.clients) client.push(framed.id, framed.frame);
+    else for (const client of state.clients) client.push(framed.id, framed.frame, framed.keep);
   }
 
   /** Every client that can take the frame straight away gets it in one writeAll(); the others as push() would. */
@@ -154,10 +156,10 @@ export class Hub {
     let n = 0;
     for (const client of clients) {
       if (!client.claim) {
-        client.push(m.id, m.frame);
+        client.push(m.id, m.frame, m.keep);
         continue;
       }
-      const fd = client.claim(m.id, m.frame);
+      const fd = client.claim(m.id, m.frame, m.keep);
       if (fd < 0) continue;
       fds[n] = fd;
       claimed[n++] = client;
@@ -178,14 +180,17 @@ export class Hub {
     if (state?.last) return state.last;
     if (!state) {
       const m = await this.broker.latest(channel);
-      return m && updateFrame(m);
+      return m && messageFrame(m);
     }
     state.latestRead ??= this.broker.latest(channel).then(
       (m) => {
         state.latestRead = undefined;
         if (!m) return undefined;
+        const framed = messageFrame(m);
+        // Only a snapshot is cached as the channel's latest (a happening is stored newest for a moment before its tick).
+        if (framed.keep) return state.last ?? framed;
         // A live message may have overtaken the read.
-        if (!state.last || state.last.id < m.id) state.last = updateFrame(m);
+        if (!state.last || state.last.id < m.id) state.last = framed;
         return state.last;
       },
       (err: unknown) => {
@@ -198,7 +203,7 @@ export class Hub {
 
   /** Stored messages with id > afterId, framed, oldest first (for a resuming client). */
   async history(channel: string, afterId: number): Promise<FramedMessage[]> {
-    return (await this.broker.history(channel, afterId)).map(updateFrame);
+    return (await this.broker.history(channel, afterId)).map(messageFrame);
   }
 
   /** Closes every client (shutdown); their close handlers release the channels. */

@@ -4,6 +4,7 @@ import { createGridComputer } from '../sky/batch.ts';
 import { LOCATIONS, findLocation } from '../sky/locations.ts';
 import type { Location } from '../sky/types.ts';
 import { bodiesJson } from '../sky/wire.ts';
+import { HappeningsAhead, type TopUpReport } from './happenings-ahead.ts';
 import { startTickLoop, type TickLoop, type TickReport } from './tick-loop.ts';
 
 // What the worker does each tick: the whole grid for the tick's instant, one Snapshot per location, published at once
@@ -26,7 +27,17 @@ export interface SkyPublisherOptions {
    * others. Spread, the same work arrives evenly. Ids stay the tick instant; publishedAt is each slice's own instant.
    */
   spreadMs?: number;
+  /**
+   * The grid's happenings computed ahead (same locations, same order): each tick publishes those that fell due with its
+   * first slice, then (before the next slice) tops the queues up within happeningsBudgetMs. Absent: snapshots only.
+   */
+  happenings?: HappeningsAhead;
+  /** time a tick may spend computing happenings ahead, after its first slice (default 10 ms) */
+  happeningsBudgetMs?: number;
 }
+
+/** A tick's time for computing happenings ahead: a few chunks, a small share of the shortest tick period. */
+const DEFAULT_HAPPENINGS_BUDGET_MS = 10;
 
 /** Slices of a spread tick are at least this far apart (timer resolution; no point in finer). */
 const MIN_SLICE_GAP_MS = 2;
@@ -52,6 +63,8 @@ export function createSkyTick(options: Omit<SkyPublisherOptions, 'tickMs'>): (ti
   const { broker, locations } = options;
   const log = options.log;
   const spreadMs = Math.max(0, options.spreadMs ?? 0);
+  const ahead = options.happenings;
+  const budgetMs = options.happeningsBudgetMs ?? DEFAULT_HAPPENINGS_BUDGET_MS;
   const grid = createGridComputer(locations);
   // Location JSON never changes: serialise it once, not 100 times a second.
   const locationJson = locations.map((l) => JSON.stringify(l));
@@ -84,6 +97,9 @@ export function createSkyTick(options: Omit<SkyPublisherOptions, 'tickMs'>): (ti
     const bodies = skies.map((sky) => bodiesJson(sky.bodies));
     const t1s = performance.now();
     const n = skies.length;
+    const dueEvents = ahead?.takeDue(tickMs);
+    let events = 0;
+    let topUp: TopUpReport | undefined;
     const slices = spreadMs > 0 && n > 1 ? Math.min(n, Math.max(1, Math.floor(spreadMs / MIN_SLICE_GAP_MS))) : 1;
     let count = 0;
     let lateMs = 0;
@@ -101,6 +117,16 @@ export function createSkyTick(options: Omit<SkyPublisherOptions, 'tickMs'>): (ti
       const tail = `,"publishedAt":${Date.now()}}`;
       // Same bytes as JSON.stringify({ location, time, bodies, publishedAt }), with the constant parts reused.
       const items: PublishItem[] = [];
+      // Every due happening goes with the first slice, at the tick instant, whichever slice carries its location's
+      // snapshot: its id is below the tick's, so it still comes before that snapshot, and it is not held back by the
+      // spread.
+      if (k === 0 && dueEvents) {
+        for (const its of dueEvents) {
+          if (!its) continue;
+          items.push(...its);
+          events += its.length;
+        }
+      }
       for (let i = Math.floor((k * n) / slices); i < Math.floor(((k + 1) * n) / slices); i++) {
         items.push({ channel: skies[i]!.location.id, id: tickMs, data: `{"location":${locationJson[i]}${head}${bodies[i]}${tail}` });
       }
@@ -115,6 +141,10 @@ export function createSkyTick(options: Omit<SkyPublisherOptions, 'tickMs'>): (ti
         // rest of the tick: the other slices still go out. Only a tick where nothing went out counts as skipped.
         lastError = err as Error;
       }
+      // Happenings ahead are computed after the first slice has gone out, so the searches never delay the tick's
+      // happenings or first snapshots: in a spread tick this is the first gap (which the next slot's wait absorbs),
+      // rather than after the last slice, near the end of the period. Bounded by budgetMs.
+      if (k === 0 && ahead) topUp = ahead.topUp(tickMs, budgetMs);
     }
     if (count === 0 && lastError) return skip(lastError.message);
     if (outage) {
@@ -132,6 +162,7 @@ export function createSkyTick(options: Omit<SkyPublisherOptions, 'tickMs'>): (ti
       serializeMs: Math.round((t1s - t1) * 10) / 10,
       publishMs: Math.round((t2 - t1s) * 10) / 10,
       ...(slices > 1 ? { slices, lateMs } : {}),
+      ...(ahead ? { events, aheadChunks: topUp!.chunks, aheadMs: Math.round(topUp!.ms * 10) / 10 } : {}),
     };
   };
 }
@@ -139,5 +170,7 @@ export function createSkyTick(options: Omit<SkyPublisherOptions, 'tickMs'>): (ti
 /** Starts ticking at once; stop() finishes the tick in progress. */
 export function startSkyPublisher(options: SkyPublisherOptions): TickLoop {
   const log = options.log.child({ component: 'worker' });
-  return startTickLoop({ periodMs: options.tickMs, tick: createSkyTick({ ...options, log }), log, onTick: options.onTick });
+  const happenings =
+    options.happenings ?? new HappeningsAhead({ locations: options.locations, tickMs: options.tickMs, startMs: Date.now() });
+  return startTickLoop({ periodMs: options.tickMs, tick: createSkyTick({ ...options, happenings, log }), log, onTick: options.onTick });
 }

@@ -4,7 +4,7 @@ import { RedisBroker, createRedisBroker } from '../../../src/broker/redis.ts';
 import { silentLogger } from '../../../src/log.ts';
 import { uniquePrefix } from '../../../scripts/processes.ts';
 import { numsub, redisCommand } from '../../../scripts/resp.ts';
-import { brokerSuite, payload } from './suite.ts';
+import { brokerSuite, payload, skyEvent } from './suite.ts';
 
 // The shared contract against a real Redis, then what only the Redis broker does.
 
@@ -101,6 +101,32 @@ describe('redis broker specifics', () => {
       await other.publish([{ channel: 'alpha', ...payload(3) }]);
       await until(() => got.length === 3);
       expect(got).toEqual([1, 2, 3].map((n) => payload(n).id));
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('after a reconnect, catches up with every sky event it missed and the newest snapshot', async () => {
+    const name = `orrery-test-${process.pid}-${Date.now()}-ev`;
+    await broker.close();
+    broker = createRedisBroker({ url, prefix, historyLength: 20, historyTtlMs: 60_000, log: silentLogger, clientName: name });
+    await until(() => broker.ready());
+    const got: BrokerMessage[] = [];
+    await broker.subscribe('alpha', (m) => got.push(m));
+    const other = make(20, prefix);
+    await until(() => other.ready());
+    try {
+      await other.publish([{ channel: 'alpha', ...payload(1) }]);
+      await until(() => got.length === 1);
+      const clients = (await redisCommand(url, 'CLIENT', 'LIST')) as string;
+      const line = clients.split('\n').find((l) => l.includes(` name=${name}-sub `));
+      const id = /\bid=(\d+)/.exec(line!)![1]!;
+      expect(await redisCommand(url, 'CLIENT', 'KILL', 'ID', id)).toBe(1);
+      // While the subscriber is away: two snapshots and two happenings.
+      await other.publish([payload(2), skyEvent(2), skyEvent(3), payload(4)].map((m) => ({ channel: 'alpha', ...m })));
+      await until(() => broker.ready() && got.length === 4, 10_000);
+      // The happenings all arrive; of the snapshots only the newest (an old snapshot is worthless once a newer exists).
+      expect(got).toEqual([payload(1), skyEvent(2), skyEvent(3), payload(4)]);
     } finally {
       await other.close();
     }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Broker, BrokerMessage } from '../../../src/broker/broker.ts';
+import { SKY_EVENT, type Broker, type BrokerMessage } from '../../../src/broker/broker.ts';
 
 // One behavioural suite for every Broker implementation: what the hub and the worker rely on.
 
@@ -24,6 +24,12 @@ const until = async (cond: () => boolean, timeoutMs = 3000): Promise<void> => {
   }
 };
 
+/** A sky event between ticks n and n + 1 (its id is not derived from its JSON). */
+export function skyEvent(n: number): BrokerMessage {
+  const id = T0 + n * 1000 + 437;
+  return { id, data: JSON.stringify({ kind: 'rise', time: new Date(id + 0.4).toISOString(), body: 'moon', az: 90.5, alt: 0.01 }), event: SKY_EVENT };
+}
+
 export function brokerSuite(name: string, make: (historyLength: number) => Promise<BrokerFixture>): void {
   describe(`Broker contract: ${name}`, () => {
     let fx: BrokerFixture;
@@ -45,6 +51,17 @@ export function brokerSuite(name: string, make: (historyLength: number) => Promi
       for (const m of sent) await broker.publish([{ channel: 'alpha', ...m }]);
       await until(() => got.length === 3);
       expect(got).toEqual(sent);
+    });
+
+    it('carries sky events, kind and id intact, live and in the history, in one sequence with the snapshots', async () => {
+      const got: BrokerMessage[] = [];
+      await broker.subscribe('alpha', (m) => got.push(m));
+      const sent = [payload(1), skyEvent(1), payload(2)];
+      await broker.publish(sent.map((m) => ({ channel: 'alpha', ...m })));
+      await until(() => got.length === 3);
+      expect(got).toEqual(sent);
+      expect(await broker.history('alpha', payload(1).id)).toEqual(sent.slice(1));
+      expect(await broker.latest('alpha')).toEqual(payload(2));
     });
 
     it('keeps channels apart and publishes many channels in one call', async () => {

@@ -5,7 +5,7 @@ import { createMemoryBroker } from '../../../src/broker/memory.ts';
 import { loadConfig } from '../../../src/config.ts';
 import { chooseBatchWriter, loadNativeBatchWriter, type BatchWriter } from '../../../src/hub/batch-writer.ts';
 import { SseConnection } from '../../../src/hub/connection.ts';
-import { Hub, updateFrame } from '../../../src/hub/hub.ts';
+import { Hub, messageFrame } from '../../../src/hub/hub.ts';
 import { SocketSink, SSE_RESPONSE_HEAD } from '../../../src/hub/sink.ts';
 import { silentLogger } from '../../../src/log.ts';
 import { payload } from '../broker/suite.ts';
@@ -168,7 +168,7 @@ describe.each(writers)('hub fan-out with %s', (_, writer) => {
 
     // 40 messages of 200 kB: more than the sleeper's socket buffers hold, so its writes come up short
     const messages = Array.from({ length: 40 }, (_, i) => payload(i + 1, 'x'.repeat(200_000)));
-    const frames = messages.map((m) => updateFrame(m).frame);
+    const frames = messages.map((m) => messageFrame(m).frame);
     for (const m of messages) {
       await broker.publish([{ channel: 'london', ...m }]);
       await new Promise((r) => setImmediate(r));

@@ -42,6 +42,37 @@ describe('SseConnection', () => {
     expect(sink.ids()).toEqual([1, 4, 5]);
   });
 
+  it('never conflates a sky event: each one is written even while the client is not draining', () => {
+    const sink = new FakeSink();
+    const conn = new SseConnection(sink, options);
+    const event = (id: number) => frame({ id, event: 'sky-event', data: `{"kind":"rise","n":${id}}` });
+    conn.prime([]);
+    sink.full = true;
+    conn.push(1000, msg(1000).frame); // written, but the socket reports full
+    conn.push(1400, event(1400), true);
+    conn.push(2000, msg(2000).frame); // pending
+    conn.push(2300, event(2300), true); // supersedes the older pending snapshot
+    conn.push(2600, event(2600), true);
+    conn.push(3000, msg(3000).frame); // pending
+    conn.push(4000, msg(4000).frame); // replaces it
+    expect(sink.ids()).toEqual([1000, 1400, 2300, 2600]);
+    sink.drainNow();
+    expect(sink.ids()).toEqual([1000, 1400, 2300, 2600, 4000]);
+    expect(sink.chunks.filter((c) => c.includes('event: sky-event'))).toHaveLength(3);
+  });
+
+  it('a sky event held while priming is kept too', () => {
+    const sink = new FakeSink();
+    const conn = new SseConnection(sink, options);
+    sink.full = true;
+    conn.push(1400, frame({ id: 1400, event: 'sky-event', data: '{}' }), true);
+    conn.push(2000, msg(2000).frame);
+    conn.prime([msg(1000)]);
+    expect(sink.ids()).toEqual([1000, 1400]);
+    sink.drainNow();
+    expect(sink.ids()).toEqual([1000, 1400, 2000]);
+  });
+
   it('closes a client that does not drain within stallMs as slow_client, once', () => {
     vi.useFakeTimers();
     const sink = new FakeSink();
