@@ -419,6 +419,120 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Sky happenings for any place and span: rise, set, transit, twilight, phases, eclipses, approaches */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description a grid location id (instead of lat/lon), e.g. `london` */
+                    location?: string;
+                    /** @description Observer latitude, degrees north. Give lat and lon together. */
+                    lat?: number;
+                    /** @description Observer longitude, degrees east (west is negative). Give lat and lon together. */
+                    lon?: number;
+                    /** @description Observer elevation above sea level, metres. Default 0; needs lat and lon. */
+                    elevation?: number;
+                    /** @description start of the span (default now) */
+                    from?: string;
+                    /** @description end of the span (default from + 24 h) */
+                    to?: string;
+                    /** @description comma list of rise, set, transit, dusk, dawn, phase, eclipse, opposition, conjunction, elongation, approach (default all). Longest span per kind: rise 14 d, set 14 d, transit 14 d, approach 14 d, dusk 92 d, dawn 92 d, phase 366 d, eclipse 366 d, opposition 366 d, conjunction 366 d, elongation 366 d. */
+                    kinds?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the happenings in the span, sorted by time */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EventsResponse"];
+                    };
+                };
+                /** @description invalid parameter, from not before to, a span over the limit of a kind (the message names it) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tonight": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The night's plan for an observer: Sun times, and for each body whether, when and how it can be seen */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Observer latitude, degrees north. Give lat and lon together. */
+                    lat?: number;
+                    /** @description Observer longitude, degrees east (west is negative). Give lat and lon together. */
+                    lon?: number;
+                    /** @description Observer elevation above sea level, metres. Default 0; needs lat and lon. */
+                    elevation?: number;
+                    /** @description the evening of this date (default: today at the observer) */
+                    date?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the night from local solar noon of `date` to the next */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TonightResponse"];
+                    };
+                };
+                /** @description invalid parameter (the message names it) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/stream/{location}": {
         parameters: {
             query?: never;
@@ -441,7 +555,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description text/event-stream: `retry: 2000`, the latest snapshot at once, then `event: update` with `id: <tick epoch ms>` and `data: <Snapshot JSON>` every tick; `: heartbeat` comments when idle. A browser navigating here (Accept: text/html) is redirected to the page instead. */
+                /** @description text/event-stream: `retry: 2000`, the latest snapshot at once, then `event: update` with `id: <tick epoch ms>` and `data: <Snapshot JSON>` every tick; `event: sky-event` with `data: <Happening JSON>` (as GET /events) at the tick at or just after each happening, its `id` in the same rising sequence; `: heartbeat` comments when idle. A browser navigating here (Accept: text/html) is redirected to the page instead. */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -509,7 +623,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description text/event-stream: `retry: 2000`, the latest snapshot at once, then `event: update` with `id: <tick epoch ms>` and `data: <Snapshot JSON>` every tick; `: heartbeat` comments when idle. A browser navigating here (Accept: text/html) is redirected to the page instead. */
+                /** @description text/event-stream: `retry: 2000`, the latest snapshot at once, then `event: update` with `id: <tick epoch ms>` and `data: <Snapshot JSON>` every tick; `event: sky-event` with `data: <Happening JSON>` (as GET /events) at the tick at or just after each happening, its `id` in the same rising sequence; `: heartbeat` comments when idle. A browser navigating here (Accept: text/html) is redirected to the page instead. */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -732,6 +846,127 @@ export interface components {
              * @example 0
              */
             elevation?: number;
+        };
+        EventsResponse: {
+            observer: components["schemas"]["Observer"];
+            /** @description the grid location id, when asked by `location` */
+            location?: string;
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            kinds: ("rise" | "set" | "transit" | "dusk" | "dawn" | "phase" | "eclipse" | "opposition" | "conjunction" | "elongation" | "approach")[];
+            events: components["schemas"]["Happening"][];
+        };
+        /** @description A sky happening: `kind`, `time`, the body (or two `bodies` for an approach), its azimuth and altitude at that moment, and the fields of its kind. */
+        Happening: {
+            /** @enum {string} */
+            kind: "rise" | "set" | "transit" | "dusk" | "dawn" | "phase" | "eclipse" | "opposition" | "conjunction" | "elongation" | "approach";
+            /**
+             * Format: date-time
+             * @description the instant (greatest eclipse for an eclipse), UTC
+             */
+            time: string;
+            /** @enum {string} */
+            body?: "sun" | "moon" | "mercury" | "venus" | "mars" | "jupiter" | "saturn" | "uranus" | "neptune" | "pluto";
+            /** @description approach: the two bodies */
+            bodies?: ("sun" | "moon" | "mercury" | "venus" | "mars" | "jupiter" | "saturn" | "uranus" | "neptune" | "pluto")[];
+            /** @description azimuth of the body (the first of `bodies`) at `time`, degrees */
+            az: number;
+            /** @description altitude of the body at `time`, degrees, refraction included */
+            alt: number;
+            /**
+             * @description dusk/dawn: Sun at −6°, −12°, −18°
+             * @enum {string}
+             */
+            twilight?: "civil" | "nautical" | "astronomical";
+            /** @enum {string} */
+            phase?: "new" | "first_quarter" | "full" | "last_quarter";
+            /** @enum {string} */
+            eclipse?: "lunar" | "solar";
+            /** @description eclipse: penumbral, partial, annular, total; conjunction of Mercury or Venus: inferior, superior */
+            type?: string;
+            /** @description eclipse contact times, UTC */
+            contacts?: {
+                [key: string]: string;
+            };
+            /** @description eclipse: the body above this horizon at the peak */
+            visible?: boolean;
+            /** @description eclipse: fraction of the disc covered at the peak */
+            obscuration?: number;
+            /** @description degrees from the Sun */
+            elongation?: number;
+            /** @description elongation: morning or evening */
+            visibility?: string;
+            /** @description approach: degrees between the two bodies */
+            separation?: number;
+        };
+        TonightResponse: {
+            observer: components["schemas"]["Observer"];
+            date: string;
+            /**
+             * Format: date-time
+             * @description local solar noon of `date`
+             */
+            from: string;
+            /**
+             * Format: date-time
+             * @description local solar noon of the next day
+             */
+            to: string;
+            sun: {
+                /** Format: date-time */
+                sunset: string | null;
+                /** Format: date-time */
+                sunrise: string | null;
+                dusk: {
+                    /** Format: date-time */
+                    civil: string | null;
+                    /** Format: date-time */
+                    nautical: string | null;
+                    /** Format: date-time */
+                    astronomical: string | null;
+                };
+                dawn: {
+                    /** Format: date-time */
+                    civil: string | null;
+                    /** Format: date-time */
+                    nautical: string | null;
+                    /** Format: date-time */
+                    astronomical: string | null;
+                };
+            };
+            /** @enum {string} */
+            night: "normal" | "polar_day" | "polar_night" | "white_night";
+            reason?: string;
+            bodies: {
+                /** @enum {string} */
+                name: "sun" | "moon" | "mercury" | "venus" | "mars" | "jupiter" | "saturn" | "uranus" | "neptune" | "pluto";
+                magnitude: number;
+                /**
+                 * @description magnitude ≤ 6, ≤ 9, fainter
+                 * @enum {string}
+                 */
+                instrument: "naked_eye" | "binoculars" | "telescope";
+                visible: boolean;
+                /**
+                 * @description bright bodies (mag ≤ 1.5) from civil dusk, the others from astronomical dusk
+                 * @enum {string}
+                 */
+                darkFrom: "civil" | "nautical" | "astronomical";
+                /** @description at least 10° up while dark enough */
+                window: {
+                    start: string;
+                    end: string;
+                } | null;
+                best: {
+                    time: string;
+                    az: number;
+                    alt: number;
+                    constellation: string;
+                } | null;
+                reason?: string;
+            }[];
         };
     };
     responses: never;
