@@ -9,6 +9,7 @@ import { isoString } from '../sky/isotime.ts';
 import { findLocation } from '../sky/locations.ts';
 import { GREENWICH, InvalidInputError, parseElevation, parseLat, parseLon, parseTime, quote, resolveObserver } from '../sky/observer.ts';
 import type { Observer } from '../sky/types.ts';
+import { IMMUTABLE, NOW, cachedJson } from './cache.ts';
 import { addRoute, errorResponses, json } from './openapi.ts';
 import { EventsQuery, EventsResponse } from './schemas.ts';
 import { rulesParser } from './validate.ts';
@@ -50,6 +51,8 @@ export interface EventsRequest {
   fromMs: number;
   toMs: number;
   kinds: HappeningKind[];
+  /** from and to both given: the answer never changes */
+  closed: boolean;
 }
 
 /** The query of GET /events, validated; throws InvalidInputError naming the parameter. */
@@ -76,7 +79,7 @@ export function eventsRequest(url: string, nowMs: number): EventsRequest {
       `to: the span from..to is ${Math.round(days * 100) / 100} days, over the limit for ${limits}; ask a shorter span or fewer kinds`,
     );
   }
-  return { observer, ...(q.location ? { location: q.location.id } : {}), fromMs, toMs, kinds };
+  return { observer, ...(q.location ? { location: q.location.id } : {}), fromMs, toMs, kinds, closed: q.from !== undefined && q.to !== undefined };
 }
 
 export function mountEvents(app: OpenAPIHono): void {
@@ -95,7 +98,7 @@ export function mountEvents(app: OpenAPIHono): void {
     (c) => {
       const r = eventsRequest(c.req.url, Date.now());
       const events = happenings(r.observer, r.fromMs, r.toMs, new Set(r.kinds));
-      return c.json({
+      const body = JSON.stringify({
         observer: r.observer,
         ...(r.location ? { location: r.location } : {}),
         from: isoString(r.fromMs),
@@ -103,6 +106,8 @@ export function mountEvents(app: OpenAPIHono): void {
         kinds: r.kinds,
         events,
       });
+      // A span given in full (from and to) has one answer forever; one that starts now moves with the clock.
+      return cachedJson(c, body, r.closed ? IMMUTABLE : NOW);
     },
   );
 }

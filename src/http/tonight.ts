@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { GREENWICH, InvalidInputError, TIME_RANGE, parseElevation, parseLat, parseLon, quote, resolveObserver } from '../sky/observer.ts';
 import { tonight } from '../sky/tonight.ts';
+import { IMMUTABLE, NOW, cachedJson } from './cache.ts';
 import { addRoute, errorResponses, json } from './openapi.ts';
 import { TonightQuery, TonightResponse } from './schemas.ts';
 import { rulesParser } from './validate.ts';
@@ -50,7 +51,8 @@ export function mountTonight(app: OpenAPIHono): void {
       const q = parseQuery(c.req.url);
       const observer = resolveObserver(q, GREENWICH);
       const date = q.date ?? localDate(observer.lon, Date.now());
-      return c.json({ observer, ...tonight(observer, date) });
+      // A given date's night is fixed; "tonight" without one moves with the clock.
+      return cachedJson(c, JSON.stringify({ observer, ...tonight(observer, date) }), q.date === undefined ? NOW : IMMUTABLE);
     },
   );
 }
