@@ -20,7 +20,7 @@ function setup(broker: Broker = createMemoryBroker({ historyLimit: 100 })) {
 }
 
 /** Reads the body until `until` holds over the text so far. */
-async function readUntil(res: Response, until: (text: string) => boolean, timeoutMs = 3000): Promise<string> {
+async function readUntil(res: Response, until: (text: string) => boolean, timeoutMs = 10_000): Promise<string> {
   const reader = res.body!.getReader();
   const decoder = new TextDecoder();
   let text = '';
