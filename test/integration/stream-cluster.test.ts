@@ -48,7 +48,7 @@ beforeAll(async () => {
     startWorker({ ...env, TICK_MS: String(TICK_MS), WORKER_LOCATIONS: spread.map((s) => s.id).join(','), HISTORY_SECONDS: '60' }),
     startApiNode({ ...env, HEARTBEAT_MS: '1000' }),
   ]);
-  await waitUntil('the API node ready', async () => (await fetch(`${api.url}/readyz`)).status === 200, { timeoutMs: 10_000 });
+  await waitUntil('the API node ready', async () => (await fetch(`${api.url}/readyz`)).status === 200, { timeoutMs: 30_000 });
 });
 
 afterAll(async () => {
@@ -65,7 +65,7 @@ describe('worker → Redis Cluster (sharded pub/sub) → API node → SSE', () =
 
   it('streams locations whose channels live on three different masters', async () => {
     const clients = await Promise.all(spread.map(({ id }) => stream(`/stream/${id}`)));
-    await Promise.all(clients.map((c) => c.waitFor(nUpdates(3), 10_000, '3 updates')));
+    await Promise.all(clients.map((c) => c.waitFor(nUpdates(3), 20_000, '3 updates')));
     spread.forEach(({ id }, i) => {
       const c = clients[i]!;
       for (const m of c.updates()) {
@@ -90,14 +90,14 @@ describe('worker → Redis Cluster (sharded pub/sub) → API node → SSE', () =
   it('Last-Event-ID replays exactly the missed ids from the shard’s history, then goes live', async () => {
     const { id, port } = spread[1]!;
     const first = await stream(`/stream/${id}`);
-    await first.waitFor(nUpdates(2), 10_000, '2 updates');
+    await first.waitFor(nUpdates(2), 20_000, '2 updates');
     first.close();
     const resumeFrom = updateIds(first)[1]!;
     await new Promise((r) => setTimeout(r, TICK_MS * 3));
     const resumed = await stream(`/stream/${id}`, { 'Last-Event-ID': String(resumeFrom) });
     await resumed.waitFor(
       (ms) => ms.some((m) => m.event === 'update' && Number(m.id) >= resumeFrom + TICK_MS * 6),
-      10_000,
+      20_000,
       'replay and live updates',
     );
     resumed.close();
@@ -113,7 +113,7 @@ describe('worker → Redis Cluster (sharded pub/sub) → API node → SSE', () =
     await expect.poll(() => shardNumSub(port, sky(id))).toBe(0); // earlier clients are gone
     const a = await stream(`/stream/${id}`);
     const b = await stream(`/stream/${id}`);
-    await Promise.all([a, b].map((s) => s.waitFor(nUpdates(1), 10_000, 'an update')));
+    await Promise.all([a, b].map((s) => s.waitFor(nUpdates(1), 20_000, 'an update')));
     expect(await shardNumSub(port, sky(id))).toBe(1); // one SSUBSCRIBE for the node, however many clients
     a.close();
     await new Promise((r) => setTimeout(r, 300));
@@ -125,7 +125,7 @@ describe('worker → Redis Cluster (sharded pub/sub) → API node → SSE', () =
   it('a master crashes and restarts on its port: other locations keep streaming, its own resume, nothing crashes', async () => {
     const [down, ...others] = spread as [{ id: string; port: number }, ...{ id: string; port: number }[]];
     const clients = await Promise.all(spread.map(({ id }) => stream(`/stream/${id}`)));
-    await Promise.all(clients.map((c) => c.waitFor(nUpdates(2), 10_000, '2 updates')));
+    await Promise.all(clients.map((c) => c.waitFor(nUpdates(2), 20_000, '2 updates')));
     const [downClient, ...otherClients] = clients as [SseStream, ...SseStream[]];
 
     await cluster.kill(down.port);
@@ -133,7 +133,7 @@ describe('worker → Redis Cluster (sharded pub/sub) → API node → SSE', () =
     // The other shards keep serving their locations during the outage.
     await Promise.all(
       otherClients.map((c, i) =>
-        c.waitFor((ms) => ms.some((m) => m.event === 'update' && m.receivedAt > killedAt + 3 * TICK_MS), 10_000, `${others[i]!.id} during the outage`),
+        c.waitFor((ms) => ms.some((m) => m.event === 'update' && m.receivedAt > killedAt + 3 * TICK_MS), 20_000, `${others[i]!.id} during the outage`),
       ),
     );
 

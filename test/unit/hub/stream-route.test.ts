@@ -131,8 +131,7 @@ describe('GET /stream/:location', () => {
     const { app, hub } = setup();
     const res = await app.request(`/stream/${loc.id}`);
     await readUntil(res, (t) => t.includes('retry'));
-    await new Promise((r) => setTimeout(r, 20));
-    expect(hub.stats().clients).toBe(0);
+    await expect.poll(() => hub.stats().clients).toBe(0);
   });
 });
 
