@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
-import { haversineKm, launchChromium, startApp, type App } from './harness.ts';
+import { haversineKm, isHostNetworkChange, launchChromium, startApp, type App } from './harness.ts';
 
 // The live sky page in headless Chromium against the real app (embedded mode, in-process worker).
 // One browser and one server for the file; the restart test runs last because it replaces the server.
@@ -62,7 +62,7 @@ async function open(path: string, options: BrowserContextOptions = {}): Promise<
   const errors: string[] = [];
   const requests: string[] = [];
   page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
+    if (m.type() === 'error' && !isHostNetworkChange(m.text())) errors.push(m.text());
   });
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('request', (r) => requests.push(new URL(r.url()).pathname));

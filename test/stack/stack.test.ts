@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { respCommand } from '../../scripts/resp.ts';
 import { startStack, type Stack } from '../../scripts/stack.ts';
-import { launchChromium } from '../browser/harness.ts';
+import { isHostNetworkChange, launchChromium } from '../browser/harness.ts';
 import type { Browser, Page } from 'playwright-core';
 import { openSse, servedBy, type SseClient, type SseEvent } from '../../scripts/sse-client.ts';
 
@@ -298,7 +298,7 @@ async function openWatchedPage(browser: Browser): Promise<{ page: Page; problems
   const page = await browser.newPage();
   const problems: string[] = [];
   page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    if (m.type() === 'error' && !isHostNetworkChange(m.text())) problems.push(`console: ${m.text()}`);
   });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   // CSP violations do not always reach the console; the DOM event always fires.
