@@ -35,6 +35,9 @@ it('streams live updates without Redis, and SIGTERM ends streams and exits clean
   expect((await exit).code).toBe(0);
   const tookMs = Date.now() - started;
   console.info(`embedded node exited ${tookMs} ms after SIGTERM`);
+  // The promise (README): streams end and the process exits within a few seconds. Five seconds is the node's own last
+  // resort (after its grace for open streams it exits with code 1), so exit code 0 within it means the orderly path
+  // finished; on this machine under load that takes a small fraction of it (BENCHMARKS.md, "CI that never fails").
   expect(tookMs).toBeLessThan(5000);
   expect(node.logs.some((l) => l.msg === 'stopped')).toBe(true);
 });
