@@ -36,7 +36,7 @@ function rawConnection(): Promise<{ socket: Socket; text(): string; closed(): bo
         socket,
         text: () => text,
         closed: () => closed,
-        async waitFor(re, ms = 5000) {
+        async waitFor(re, ms = 15_000) {
           const deadline = Date.now() + ms;
           while (!re.test(text)) {
             if (Date.now() > deadline) throw new Error(`no ${re} within ${ms} ms; got ${JSON.stringify(text.slice(0, 500))}`);
