@@ -32,6 +32,20 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+/** Lets promise chains that wait on no timer run to the end (setImmediate is not faked). */
+const settle = async (): Promise<void> => {
+  for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+};
+
+/** A tick that must not wait on any timer: it has finished once the pending promise chains have run. */
+async function withoutWaiting<T>(tick: Promise<T>): Promise<T> {
+  let done = false;
+  const result = tick.finally(() => (done = true));
+  await settle();
+  expect(done, 'the tick waited on a timer').toBe(true);
+  return result;
+}
+
 it('spreads a tick evenly over spreadMs after the tick instant, one location per slice, ids = the tick', async () => {
   const { broker, calls } = recording();
   const spreadMs = 400;
@@ -48,6 +62,8 @@ it('spreads a tick evenly over spreadMs after the tick instant, one location per
   expect(calls).toHaveLength(4);
   expect(done).toBe(false);
   await vi.advanceTimersByTimeAsync(1);
+  await settle();
+  expect(done).toBe(true);
   const report = await reporting;
   expect(report).toMatchObject({ locations: 5, published: 5, slices: 5 });
   expect(calls.map((c) => c.items.map((i) => i.channel))).toEqual(locations.map((l) => [l.id]));
@@ -64,13 +80,13 @@ it('spreads a tick evenly over spreadMs after the tick instant, one location per
 
 it('without a spread (or for a past tick) publishes every location in one call', async () => {
   const { broker, calls } = recording();
-  await createSkyTick({ broker, locations, log: silentLogger })(Date.now());
+  await withoutWaiting(createSkyTick({ broker, locations, log: silentLogger })(Date.now()));
   expect(calls).toHaveLength(1);
   expect(calls[0]!.items).toHaveLength(5);
   // A tick whose slots have all passed does not wait: the slices go out back to back, with no timer advanced.
   const late = recording();
   const started = Date.now();
-  const report = await createSkyTick({ broker: late.broker, locations, log: silentLogger, spreadMs: 400 })(started - 10_000);
+  const report = await withoutWaiting(createSkyTick({ broker: late.broker, locations, log: silentLogger, spreadMs: 400 })(started - 10_000));
   expect(report).toMatchObject({ published: 5, slices: 5 });
   expect(late.calls.map((c) => c.at)).toEqual([started, started, started, started, started]);
   expect(vi.getTimerCount()).toBe(0);
