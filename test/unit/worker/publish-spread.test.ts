@@ -38,7 +38,7 @@ const settle = async (): Promise<void> => {
 };
 
 /** A tick that must not wait on any timer: it has finished once the pending promise chains have run. */
-async function withoutWaiting<T>(tick: Promise<T>): Promise<T> {
+async function withoutWaiting<R>(tick: Promise<R>): Promise<R> {
   let done = false;
   const result = tick.finally(() => (done = true));
   await settle();
