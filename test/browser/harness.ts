@@ -104,6 +104,14 @@ async function firstSnapshot(url: string, locationId: string, timeoutMs: number)
   }
 }
 
+/**
+ * Whether a console error is Chromium reporting that the machine's network changed under it (an interface added or
+ * removed, as Docker does for every container it starts or stops): Chromium then fails the requests in flight with
+ * net::ERR_NETWORK_CHANGED. That says nothing about the page, which retries like any client; what a test checks is
+ * that the page still gets where it should.
+ */
+export const isHostNetworkChange = (consoleText: string): boolean => consoleText.includes('net::ERR_NETWORK_CHANGED');
+
 /** The system's Chromium (PATH or CHROMIUM_PATH), headless; never a downloaded browser. */
 export async function launchChromium(): Promise<Browser> {
   return chromium.launch({

@@ -23,7 +23,7 @@ beforeAll(async () => {
     startWorker({ ...env, LOG_LEVEL: 'info' }),
     startApiNode({ ...env, LOG_LEVEL: 'info', NODE_OPTIONS: '--expose-gc' }),
   );
-}, 60_000);
+});
 afterAll(async () => {
   for (const c of children) c.kill('SIGKILL');
   await Promise.all([worker?.stop('SIGKILL'), node?.stop('SIGKILL')]);
@@ -92,4 +92,4 @@ it(`${CYCLES} connect/disconnect cycles (some vanishing mid-write) leave no clie
   // Still serving.
   const res = await fetch(`${node.url}/healthz`);
   expect(res.status).toBe(200);
-}, 120_000);
+});

@@ -19,7 +19,7 @@ beforeAll(async () => {
     startWorker(env, { runtime: 'dist' }),
     startApiNode(env, { runtime: 'dist' }),
   );
-}, 60_000);
+});
 afterAll(async () => {
   stream?.close();
   await Promise.all([worker?.stop(), api?.stop()]);

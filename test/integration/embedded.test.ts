@@ -7,7 +7,7 @@ import { openStream, snapshotOf } from '../../scripts/sse-client.ts';
 let node: ApiNode;
 beforeAll(async () => {
   node = await startApiNode({ REDIS_URL: '', TICK_MS: '1000', WORKER_LOCATIONS: 'london,tokyo' });
-}, 60_000);
+});
 afterAll(() => node?.stop('SIGKILL'));
 
 it('streams live updates without Redis, and SIGTERM ends streams and exits cleanly', async () => {
@@ -24,7 +24,7 @@ it('streams live updates without Redis, and SIGTERM ends streams and exits clean
 
   // Resume works on the memory history too.
   const r = await openStream(`${node.url}/stream/tokyo?lastEventId=${a!.id}`);
-  await r.waitFor((ms) => ms.some((m) => m.event === 'update'), 5000, 'replay');
+  await r.waitFor((ms) => ms.some((m) => m.event === 'update'), 15_000, 'replay');
   expect(Number(r.updates()[0]!.id)).toBe(Number(b!.id));
   r.close();
 
@@ -33,6 +33,11 @@ it('streams live updates without Redis, and SIGTERM ends streams and exits clean
   await s.ended;
   expect(s.messages.at(-1)?.comments.join(' ')).toMatch(/shutting down/);
   expect((await exit).code).toBe(0);
-  expect(Date.now() - started).toBeLessThan(5000);
+  const tookMs = Date.now() - started;
+  console.info(`embedded node exited ${tookMs} ms after SIGTERM`);
+  // The promise (README): streams end and the process exits within a few seconds. Five seconds is the node's own last
+  // resort (after its grace for open streams it exits with code 1), so exit code 0 within it means the orderly path
+  // finished; on this machine under load that takes a small fraction of it (BENCHMARKS.md, "CI that never fails").
+  expect(tookMs).toBeLessThan(5000);
   expect(node.logs.some((l) => l.msg === 'stopped')).toBe(true);
-}, 60_000);
+});

@@ -33,7 +33,7 @@ function raw(
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const all = body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) };
-    const req = request(`${base}${path}`, { method, headers: all, agent: false, timeout: 5000 }, (res) => {
+    const req = request(`${base}${path}`, { method, headers: all, agent: false, timeout: 15_000 }, (res) => {
       let text = '';
       const done = (): void => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text });
       if (String(res.headers['content-type']).startsWith('text/event-stream')) {
@@ -53,7 +53,7 @@ function raw(
   });
 }
 
-/** Raw bytes on a socket; resolves with whatever comes back until the server closes or 2 s pass. */
+/** Raw bytes on a socket; resolves with whatever comes back until the server closes (or, against a hang, 15 s pass). */
 function rawBytes(port: number, bytes: string): Promise<string> {
   return new Promise((resolve) => {
     const s = connect({ port, host: '127.0.0.1' });
@@ -61,7 +61,7 @@ function rawBytes(port: number, bytes: string): Promise<string> {
     s.setEncoding('utf8');
     s.on('connect', () => s.write(bytes));
     s.on('data', (d: string) => (out += d));
-    const t = setTimeout(() => s.destroy(), 2000);
+    const t = setTimeout(() => s.destroy(), 15_000);
     s.on('close', () => {
       clearTimeout(t);
       resolve(out);
@@ -92,7 +92,7 @@ beforeAll(async () => {
   const env = { REDIS_URL: redisUrl, REDIS_PREFIX: prefix, HEARTBEAT_MS: '1000', MAX_STREAMS_PER_CLIENT: String(MAX_STREAMS), MAX_HEADER_BYTES: '8192' };
   // `node`: loopback is a trusted proxy (the default), as behind nginx; `strict`: nobody is.
   [node, strict] = await Promise.all([startApiNode(env), startApiNode({ ...env, TRUSTED_PROXIES: '10.255.255.1' })]);
-}, 60_000);
+});
 afterAll(async () => {
   monitor?.close();
   await Promise.all([node?.stop('SIGKILL'), strict?.stop('SIGKILL')]);
@@ -157,8 +157,8 @@ describe('hostile input against a real process', () => {
 
       // Closing one frees a slot.
       open.pop()!.close();
-      await new Promise((r) => setTimeout(r, 300));
-      expect((await stream(strict.url)).status).toBe(200);
+      // Once the node has seen the close (polled: a busy machine may take a moment), a new stream is let in.
+      await expect.poll(async () => (await stream(strict.url)).status).toBe(200);
       const metrics = (await raw(strict.url, 'GET', '/metrics')).body;
       expect(metrics).toMatch(/orrery_requests_refused_total\{reason="too_many_streams"[^}]*\} [1-9]/);
     } finally {
@@ -217,7 +217,7 @@ describe('hostile input against a real process', () => {
     expect((await raw(node.url, 'GET', '/healthz')).body).toBe('{"status":"ok"}');
     expect(node.logs.filter((l) => (l.level ?? 0) >= 50)).toEqual([]);
     expect(node.text()).toBe('');
-  }, 120_000);
+  });
 
   it('never lets a request name a Redis channel or key outside the grid', () => {
     const grid = new Set(LOCATIONS.map((l) => l.id));

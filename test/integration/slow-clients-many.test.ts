@@ -26,7 +26,7 @@ beforeAll(async () => {
     SLOW_CLIENT_MS: '3000',
     HEARTBEAT_MS: '60000',
   });
-}, 60_000);
+});
 afterAll(async () => {
   for (const s of sockets) s.destroy();
   await node?.stop('SIGKILL');
@@ -86,8 +86,8 @@ it(`${STUCK} clients that never read are closed as slow; memory stays bounded; r
     // Each close is logged with its reason.
     await expect.poll(() => node.logs.filter((l) => l.msg === 'slow stream client closed' && l.reason === 'slow_client').length).toBe(STUCK);
     expect(await metric(/^orrery_stream_closes_total\{reason="slow_client"[^}]*\} (\d+)$/m)).toBe(STUCK);
-    await expect.poll(() => metric(/^orrery_channels_subscribed\{[^}]*\} (\d+)$/m), { timeout: 5000 }).toBe(0);
+    await expect.poll(() => metric(/^orrery_channels_subscribed\{[^}]*\} (\d+)$/m)).toBe(0);
   } finally {
     pub.close();
   }
-}, 90_000);
+});

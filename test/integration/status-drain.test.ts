@@ -30,7 +30,7 @@ beforeAll(async () => {
     startApiNode(env),
     startApiNode(env),
   );
-}, 60_000);
+});
 afterAll(async () => {
   for (const s of streams) s.close();
   await Promise.all([worker?.stop('SIGKILL'), a?.stop('SIGKILL'), b?.stop('SIGKILL')]);
@@ -68,7 +68,7 @@ describe('status, metrics and drain across processes', () => {
     expect(s.workers[0]!.ticks).toBeGreaterThan(0);
     expect(s.nodes.every((n) => n.ready)).toBe(true);
     expect(s.activity.some((e) => e.location === 'london' && e.joins > 0)).toBe(true);
-    await expect.poll(async () => (await status(a)).totals.messagesPerSecond, { timeout: 5000 }).toBeGreaterThan(0);
+    await expect.poll(async () => (await status(a)).totals.messagesPerSecond).toBeGreaterThan(0);
 
     // A leave on node b shows up in node a's feed.
     leaving.close();
@@ -93,7 +93,7 @@ describe('status, metrics and drain across processes', () => {
 
     const resumed = await openStream(`${a.url}/status/stream`, { headers: { 'Last-Event-ID': String(ids[0]) } });
     streams.push(resumed);
-    await resumed.waitFor((ms) => ms.filter((m) => m.event === 'status').length >= 2, 5000, 'replayed status events');
+    await resumed.waitFor((ms) => ms.filter((m) => m.event === 'status').length >= 2, 15_000, 'replayed status events');
     const replayed = resumed.messages.filter((m) => m.event === 'status').map((m) => Number(m.id));
     expect(replayed[0]).toBe(ids[1]);
     live.close();
@@ -118,7 +118,7 @@ describe('status, metrics and drain across processes', () => {
   });
 
   it('the worker serves its own metrics on METRICS_PORT: tick duration, skips, Redis', async () => {
-    const line = await worker.waitForLog((l) => l.msg === 'worker metrics listening', 5000);
+    const line = await worker.waitForLog((l) => l.msg === 'worker metrics listening', 15_000);
     const text = await (await fetch(`http://127.0.0.1:${line.port as number}/metrics`)).text();
     expect(Number(/^orrery_worker_tick_seconds_count\{[^}]*\} (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
     expect(text).toMatch(/^orrery_worker_ticks_skipped_total\{[^}]*\} \d+$/m);
@@ -138,8 +138,12 @@ describe('status, metrics and drain across processes', () => {
     expect(last.retry).toBeGreaterThan(0);
     expect(last.retry).toBeLessThanOrEqual(2000);
     expect((await exit).code).toBe(0);
-    expect(Date.now() - started).toBeLessThan(5000);
-    await expect.poll(async () => (await status(a)).nodes.length, { timeout: 5000 }).toBe(1);
+    const tookMs = Date.now() - started;
+    console.info(`API node drained and exited ${tookMs} ms after SIGTERM`);
+    // The promise (README): a draining node exits within a few seconds. Five seconds is its own last resort (after
+    // its grace for open streams it exits with code 1); under load the drain takes a small fraction of it.
+    expect(tookMs).toBeLessThan(5000);
+    await expect.poll(async () => (await status(a)).nodes.length).toBe(1);
     expect(b.text()).toBe('');
   });
 
@@ -147,16 +151,21 @@ describe('status, metrics and drain across processes', () => {
     // Right after a tick begins (its debug line comes at the end, so wait for one and stop within the next period).
     const ticks = (): number => worker.logs.filter((l) => l.msg === 'tick').length;
     const before = ticks();
-    await expect.poll(ticks, { timeout: 5000, interval: 20 }).toBeGreaterThan(before);
+    await expect.poll(ticks, { interval: 20 }).toBeGreaterThan(before);
     const started = Date.now();
     const exit = await worker.stop('SIGTERM');
     expect(exit.code).toBe(0);
-    expect(Date.now() - started).toBeLessThan(5000);
+    const tookMs = Date.now() - started;
+    console.info(`worker finished its tick and exited ${tookMs} ms after SIGTERM`);
+    // The promise: the tick in progress finishes, then the worker exits; so within a tick's compute (three locations
+    // here) and closing its connections. Five seconds is ten of this test's tick periods, many times what a tick and
+    // the close take under load.
+    expect(tookMs).toBeLessThan(5000);
     const stopped = worker.logs.find((l) => l.msg === 'worker stopped')!;
     expect(stopped).toBeDefined();
     // every tick started was finished and logged
     expect(stopped.ticks).toBe(ticks());
     expect(worker.logs.some((l) => l.msg === 'tick failed')).toBe(false);
-    await expect.poll(async () => (await status(a)).workers.length, { timeout: 5000 }).toBe(0);
+    await expect.poll(async () => (await status(a)).workers.length).toBe(0);
   });
 });

@@ -36,7 +36,7 @@ function rawConnection(): Promise<{ socket: Socket; text(): string; closed(): bo
         socket,
         text: () => text,
         closed: () => closed,
-        async waitFor(re, ms = 5000) {
+        async waitFor(re, ms = 15_000) {
           const deadline = Date.now() + ms;
           while (!re.test(text)) {
             if (Date.now() > deadline) throw new Error(`no ${re} within ${ms} ms; got ${JSON.stringify(text.slice(0, 500))}`);
@@ -92,7 +92,7 @@ it('refusals from the front are the app’s own answers, then the connection clo
   const ask = async (request: string): Promise<string> => {
     const c = await rawConnection();
     c.socket.write(request);
-    await expect.poll(() => c.closed(), { timeout: 5000 }).toBe(true);
+    await expect.poll(() => c.closed()).toBe(true);
     return c.text();
   };
   const unknown = await ask('GET /stream/atlantis HTTP/1.1\r\nHost: x\r\n\r\n');

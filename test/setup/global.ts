@@ -4,9 +4,10 @@ import { isCi } from './programs.ts';
 import { INSTALL_HINT, type RedisServer, dockerAnswers, startRedisServer } from './redis.ts';
 
 // Global setup: one real Redis for the whole run, handed to tests as inject('redisUrl').
-// REDIS_URL if set; else Testcontainers (redis:7-alpine) when a Docker engine answers within a second; else a
+// REDIS_URL if set; else Testcontainers (redis:7-alpine) when a Docker engine answers within a second and starts it; else a
 // redis-server process on a free loopback port; else the run fails saying what to install. ORRERY_TEST_REDIS=
-// testcontainers or redis-server forces one of the two (CI runs the integration tests on both).
+// testcontainers or redis-server forces one of the two (CI runs the integration tests on both); forced, Testcontainers
+// has no fallback.
 // Tests isolate with their own REDIS_PREFIX (uniquePrefix() in scripts/processes.ts), so one server serves every file.
 
 declare module 'vitest' {
@@ -35,13 +36,20 @@ export default async function setup(project: TestProject): Promise<() => Promise
     // Ryuk, Testcontainers' reaper, is an image from Docker Hub, which test machines here cannot pull; the teardown
     // below stops the container instead (and `docker ps --filter label=org.testcontainers` finds any a crash left).
     process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
-    const { RedisContainer } = await import('@testcontainers/redis');
-    const container = await new RedisContainer('redis:7-alpine').start();
-    project.provide('redisUrl', container.getConnectionUrl());
-    project.provide('redisSource', 'testcontainers');
-    return async () => {
-      await container.stop();
-    };
+    // An engine that answers may still be unable to give us the image (no registry from this machine, say): unless
+    // Testcontainers was asked for, the run goes on with a redis-server process, as without Docker.
+    try {
+      const { RedisContainer } = await import('@testcontainers/redis');
+      const container = await new RedisContainer('redis:7-alpine').start();
+      project.provide('redisUrl', container.getConnectionUrl());
+      project.provide('redisSource', 'testcontainers');
+      return async () => {
+        await container.stop();
+      };
+    } catch (err) {
+      if (forced === 'testcontainers') throw err;
+      process.stderr.write(`global setup: Docker answers but no redis container (${(err as Error).message}); using redis-server\n`);
+    }
   }
   let server: RedisServer;
   try {

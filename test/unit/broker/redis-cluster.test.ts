@@ -14,7 +14,7 @@ let cluster: RedisCluster;
 
 beforeAll(async () => {
   cluster = await startRedisCluster();
-}, 60_000);
+});
 
 afterAll(async () => {
   await cluster?.stop();
@@ -23,7 +23,7 @@ afterAll(async () => {
 const make = (historyLength: number, prefix = uniquePrefix('cluster')): RedisClusterBroker =>
   createRedisClusterBroker({ nodes: cluster.nodes, prefix, historyLength, historyTtlMs: 60_000, log: silentLogger });
 
-const until = async (what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> => {
+const until = async (what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> => {
   const end = Date.now() + timeoutMs;
   while (!(await cond())) {
     if (Date.now() > end) throw new Error(`${what}: not met within ${timeoutMs} ms`);
@@ -176,5 +176,5 @@ describe('redis cluster broker specifics', () => {
     expect(await shardNumSub(down.port, `${prefix}sky:{${down.channel}}`)).toBe(1);
     expect(await shardNumSub(down.port, `${prefix}sky:{${sibling}}`)).toBe(0);
     expect(await broker.latest(down.channel)).toEqual(payload(n));
-  }, 30_000);
+  });
 });

@@ -12,7 +12,7 @@ const url = inject('redisUrl');
 const make = (historyLength: number, prefix = uniquePrefix('broker')): RedisBroker =>
   createRedisBroker({ url, prefix, historyLength, historyTtlMs: 60_000, log: silentLogger });
 
-const until = async (cond: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> => {
+const until = async (cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> => {
   const end = Date.now() + timeoutMs;
   while (!(await cond())) {
     if (Date.now() > end) throw new Error('condition not met in time');

@@ -16,7 +16,7 @@ export function payload(n: number, extra = ''): BrokerMessage {
   return { id, data: JSON.stringify({ time: new Date(id).toISOString(), n, note: `é✓${extra}`, publishedAt: id }) };
 }
 
-const until = async (cond: () => boolean, timeoutMs = 3000): Promise<void> => {
+const until = async (cond: () => boolean, timeoutMs = 10_000): Promise<void> => {
   const end = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > end) throw new Error('condition not met in time');

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Broker, MessageHandler } from '../../../src/broker/broker.ts';
 import { createMemoryBroker } from '../../../src/broker/memory.ts';
 import { Hub, type HubClient } from '../../../src/hub/hub.ts';
@@ -136,16 +136,28 @@ describe('Hub', () => {
       ready: () => ready,
       subscribe: (c, h) => (ready ? inner.subscribe(c, h) : Promise.reject(new Error('redis is not connected'))),
     };
-    const hub = new Hub(broker, silentLogger, { readyWaitMs: 400 });
-    const a = new FakeClient();
-    setTimeout(() => (ready = true), 150);
-    await hub.join('london', a);
-    expect(hub.clientCount('london')).toBe(1);
-    ready = false;
-    const started = Date.now();
-    await expect(hub.join('paris', new FakeClient())).rejects.toThrow(/not connected/);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(350);
-    expect(hub.clientCount('paris')).toBe(0);
+    // Fake timers and clock: the wait is checked against readyWaitMs exactly, whatever the machine's speed.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    try {
+      const hub = new Hub(broker, silentLogger, { readyWaitMs: 400 });
+      const a = new FakeClient();
+      setTimeout(() => (ready = true), 150);
+      const joining = hub.join('london', a);
+      await vi.advanceTimersByTimeAsync(200);
+      await joining;
+      expect(hub.clientCount('london')).toBe(1);
+
+      ready = false;
+      let settled = false;
+      const refused = expect(hub.join('paris', new FakeClient()).finally(() => (settled = true))).rejects.toThrow(/not connected/);
+      await vi.advanceTimersByTimeAsync(350);
+      expect(settled).toBe(false); // still waiting for the broker
+      await vi.advanceTimersByTimeAsync(100);
+      await refused;
+      expect(hub.clientCount('paris')).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('closeAll closes every client with the reason; leave counts reasons', async () => {

@@ -20,7 +20,7 @@ function setup(broker: Broker = createMemoryBroker({ historyLimit: 100 })) {
 }
 
 /** Reads the body until `until` holds over the text so far. */
-async function readUntil(res: Response, until: (text: string) => boolean, timeoutMs = 3000): Promise<string> {
+async function readUntil(res: Response, until: (text: string) => boolean, timeoutMs = 10_000): Promise<string> {
   const reader = res.body!.getReader();
   const decoder = new TextDecoder();
   let text = '';
@@ -131,8 +131,7 @@ describe('GET /stream/:location', () => {
     const { app, hub } = setup();
     const res = await app.request(`/stream/${loc.id}`);
     await readUntil(res, (t) => t.includes('retry'));
-    await new Promise((r) => setTimeout(r, 20));
-    expect(hub.stats().clients).toBe(0);
+    await expect.poll(() => hub.stats().clients).toBe(0);
   });
 });
 

@@ -1,4 +1,4 @@
-import { expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import type { Broker, PublishItem } from '../../../src/broker/broker.ts';
 import { createMemoryBroker } from '../../../src/broker/memory.ts';
 import { silentLogger } from '../../../src/log.ts';
@@ -21,15 +21,50 @@ function recording(): { broker: Broker; calls: { at: number; items: PublishItem[
   return { broker, calls };
 }
 
+// Fake timers and clock (setTimeout and Date only; the grid's own performance.now() timings stay real): slots are
+// checked to the millisecond, whatever the machine's speed.
+const T = 1_800_000_000_000; // a tick instant (2027-01-15T08:00:00Z)
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: T - 50, toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** Lets promise chains that wait on no timer run to the end (setImmediate is not faked). */
+const settle = async (): Promise<void> => {
+  for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+};
+
+/** A tick that must not wait on any timer: it has finished once the pending promise chains have run. */
+async function withoutWaiting<R>(tick: Promise<R>): Promise<R> {
+  let done = false;
+  const result = tick.finally(() => (done = true));
+  await settle();
+  expect(done, 'the tick waited on a timer').toBe(true);
+  return result;
+}
+
 it('spreads a tick evenly over spreadMs after the tick instant, one location per slice, ids = the tick', async () => {
   const { broker, calls } = recording();
   const spreadMs = 400;
   const tick = createSkyTick({ broker, locations, log: silentLogger, spreadMs });
-  await tick(Date.now() - 60_000); // warm up the grid (the first compute is slow), slots long past
-  calls.length = 0;
-  const T = Math.ceil((Date.now() + 100) / 100) * 100;
-  await new Promise((r) => setTimeout(r, T - Date.now()));
-  const report = await tick(T);
+  let done = false;
+  const reporting = tick(T).then((r) => {
+    done = true;
+    return r;
+  });
+  // Nothing before the tick instant; then one slice every spreadMs / 5 = 80 ms.
+  await vi.advanceTimersByTimeAsync(49);
+  expect(calls).toHaveLength(0);
+  await vi.advanceTimersByTimeAsync(1 + 4 * 80 - 1);
+  expect(calls).toHaveLength(4);
+  expect(done).toBe(false);
+  await vi.advanceTimersByTimeAsync(1);
+  await settle();
+  expect(done).toBe(true);
+  const report = await reporting;
   expect(report).toMatchObject({ locations: 5, published: 5, slices: 5 });
   expect(calls.map((c) => c.items.map((i) => i.channel))).toEqual(locations.map((l) => [l.id]));
   for (const [k, call] of calls.entries()) {
@@ -37,24 +72,22 @@ it('spreads a tick evenly over spreadMs after the tick instant, one location per
     expect(item.id).toBe(T);
     const snap = JSON.parse(item.data) as { time: string; publishedAt: number };
     expect(snap.time).toBe(new Date(T).toISOString());
-    // Slot k is at T + k × 80 ms; timers fire at or after it (a busy machine may add a little), publishedAt is
-    // stamped there.
-    const slot = T + (k * spreadMs) / locations.length;
-    expect(snap.publishedAt).toBeGreaterThanOrEqual(slot);
-    expect(snap.publishedAt - slot).toBeLessThan(150);
-    expect(call.at).toBeGreaterThanOrEqual(snap.publishedAt);
+    // Slot k is at T + k × 80 ms; publishedAt is stamped there, and the publish follows.
+    expect(snap.publishedAt).toBe(T + (k * spreadMs) / locations.length);
+    expect(call.at).toBe(snap.publishedAt);
   }
 });
 
 it('without a spread (or for a past tick) publishes every location in one call', async () => {
   const { broker, calls } = recording();
-  await createSkyTick({ broker, locations, log: silentLogger })(Date.now());
+  await withoutWaiting(createSkyTick({ broker, locations, log: silentLogger })(Date.now()));
   expect(calls).toHaveLength(1);
   expect(calls[0]!.items).toHaveLength(5);
-  // A tick whose slots have all passed does not wait: the slices go out back to back.
+  // A tick whose slots have all passed does not wait: the slices go out back to back, with no timer advanced.
   const late = recording();
   const started = Date.now();
-  const report = await createSkyTick({ broker: late.broker, locations, log: silentLogger, spreadMs: 400 })(started - 10_000);
-  expect(Date.now() - started).toBeLessThan(300);
+  const report = await withoutWaiting(createSkyTick({ broker: late.broker, locations, log: silentLogger, spreadMs: 400 })(started - 10_000));
   expect(report).toMatchObject({ published: 5, slices: 5 });
+  expect(late.calls.map((c) => c.at)).toEqual([started, started, started, started, started]);
+  expect(vi.getTimerCount()).toBe(0);
 });

@@ -1,8 +1,16 @@
-import { expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../../src/log.ts';
 import { startTickLoop } from '../../../src/worker/tick-loop.ts';
 
-// Real timers, short periods; assertions are about slots and order, not about how fast this machine is.
+// Fake timers and clock: the loop's slots, order, overruns and stop are checked exactly, whatever the machine's speed.
+const START = 1_000_050; // half a period before a slot
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: START, toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 it('ticks on wall-clock multiples of the period, one at a time', async () => {
   const slots: number[] = [];
@@ -15,13 +23,12 @@ it('ticks on wall-clock multiples of the period, one at a time', async () => {
       firedAt.push(Date.now());
     },
   });
-  await new Promise((r) => setTimeout(r, 650));
+  await vi.advanceTimersByTimeAsync(650);
   await loop.stop();
-  expect(slots.length).toBeGreaterThanOrEqual(3);
-  for (const s of slots) expect(s % 100).toBe(0);
-  for (let i = 1; i < slots.length; i++) expect(slots[i]!).toBeGreaterThan(slots[i - 1]!);
-  // A tick never fires before its instant.
-  slots.forEach((s, i) => expect(firedAt[i]!).toBeGreaterThanOrEqual(s - 1));
+  expect(slots).toEqual([1_000_100, 1_000_200, 1_000_300, 1_000_400, 1_000_500, 1_000_600, 1_000_700]);
+  // Each tick fires at its instant, not before.
+  expect(firedAt).toEqual(slots);
+  expect(loop.stats()).toMatchObject({ ticks: 7, skipped: 0, failed: 0 });
 });
 
 it('skips the slots a long tick overran instead of piling up, and stop() waits for the tick in progress', async () => {
@@ -41,16 +48,23 @@ it('skips the slots a long tick overran instead of piling up, and stop() waits f
       finished++;
     },
   });
-  await new Promise((r) => setTimeout(r, 900));
-  await loop.stop();
+  // Ticks of 250 ms at 100 ms slots: each one starts at the first slot after the previous one ended.
+  await vi.advanceTimersByTimeAsync(800);
+  expect(slots).toEqual([1_000_100, 1_000_400, 1_000_700]);
+  expect(running).toBe(1); // the third is in progress (until 1_000_950)
+  let stopped = false;
+  const stopping = loop.stop().then(() => (stopped = true));
+  await vi.advanceTimersByTimeAsync(50);
+  expect(stopped).toBe(false);
+  await vi.advanceTimersByTimeAsync(100);
+  await stopping;
   expect(running).toBe(0);
-  expect(finished).toBe(slots.length);
+  expect(finished).toBe(3);
   expect(maxRunning).toBe(1);
-  for (let i = 1; i < slots.length; i++) expect(slots[i]! - slots[i - 1]!).toBeGreaterThanOrEqual(300);
-  expect(loop.stats().ticks).toBe(slots.length);
-  const after = slots.length;
-  await new Promise((r) => setTimeout(r, 300));
-  expect(slots.length).toBe(after);
+  expect(loop.stats().ticks).toBe(3);
+  // Nothing after stop.
+  await vi.advanceTimersByTimeAsync(1000);
+  expect(slots).toHaveLength(3);
 });
 
 it('a tick that throws is counted and the loop goes on', async () => {
@@ -63,10 +77,31 @@ it('a tick that throws is counted and the loop goes on', async () => {
       throw new Error('boom');
     },
   });
-  await new Promise((r) => setTimeout(r, 450));
+  await vi.advanceTimersByTimeAsync(450);
   await loop.stop();
-  expect(n).toBeGreaterThanOrEqual(2);
-  expect(loop.stats().failed).toBe(n);
+  expect(n).toBe(5);
+  expect(loop.stats().failed).toBe(5);
+});
+
+it('a timer that fires late (a busy event loop) skips to the newest slot and counts the ones it missed', async () => {
+  const slots: number[] = [];
+  let firedAt = 0;
+  const loop = startTickLoop({
+    periodMs: 100,
+    log: silentLogger,
+    tick: (slot) => {
+      slots.push(slot);
+      firedAt = Date.now();
+    },
+  });
+  // The clock jumps a quarter second past the first slot before its timer gets to run.
+  vi.setSystemTime(START + 300);
+  await vi.advanceTimersByTimeAsync(50);
+  await loop.stop();
+  expect(slots).toHaveLength(1);
+  expect(firedAt).toBeGreaterThanOrEqual(1_000_350);
+  expect(slots[0]).toBe(Math.floor(firedAt / 100) * 100);
+  expect(loop.stats().skipped).toBe((slots[0]! - 1_000_100) / 100);
 });
 
 it('counts every slot passed over (issue 14): ticked + skipped covers each slot from the first tick to the last', async () => {
