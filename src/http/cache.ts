@@ -31,8 +31,13 @@ export function noneMatchHits(header: string | undefined, etag: string): boolean
   return false;
 }
 
-/** A 200 JSON answer with ETag and Cache-Control, or a 304 when the client already holds those bytes. */
-export function cachedJson(c: Context, body: string, cacheControl: string, etag = etagOf(body)): Response {
+/**
+ * A 200 JSON answer with ETag and Cache-Control, or a 304 when the client already holds those bytes. An answer for
+ * "now" gets no ETag: its bytes change from one instant to the next, so no revalidation could ever match, and hashing
+ * it would cost every request of the busiest route.
+ */
+export function cachedJson(c: Context, body: string, cacheControl: string, etag = cacheControl === NOW ? undefined : etagOf(body)): Response {
+  if (etag === undefined) return c.body(body, 200, { 'Cache-Control': cacheControl, 'Content-Type': 'application/json' });
   const headers = { ETag: etag, 'Cache-Control': cacheControl };
   if (noneMatchHits(c.req.header('if-none-match'), etag)) return c.body(null, 304, headers);
   return c.body(body, 200, { ...headers, 'Content-Type': 'application/json' });
