@@ -1,27 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSse, type SseClient } from '../../scripts/sse-client.ts';
-import { composeProject, engineProblem, healthOf, httpGet, up, type ComposeProject } from './compose-run.ts';
+import { describe, expect, it } from 'vitest';
+import { httpGet } from '../../scripts/http-get.ts';
+import { openSse } from '../../scripts/sse-client.ts';
+import { composeLifecycle, dockerTestsProblem, healthOf } from './compose-run.ts';
 
 // The cluster overlay for real: docker-compose.yml + docker-compose.cluster.yml (three Redis masters, sharded pub/sub,
 // the cluster formed by redis-cluster-init). Skipped without an engine, as compose.test.ts.
 
-const problem = await engineProblem();
-if (problem && process.env.CI) throw new Error(`the Docker tests need an engine in CI: ${problem}`);
-
-let project: ComposeProject;
-const clients: SseClient[] = [];
+const problem = await dockerTestsProblem();
 
 describe.skipIf(problem !== undefined)('docker compose up --build with the Redis Cluster overlay', () => {
-  beforeAll(async () => {
-    project = composeProject(['docker-compose.yml', 'docker-compose.cluster.yml']);
-    await project.down().catch(() => {});
-    await up(project);
-  }, 900_000);
-
-  afterAll(async () => {
-    for (const c of clients.splice(0)) c.close();
-    await project?.down();
-  }, 120_000);
+  const { project, clients } = composeLifecycle(['docker-compose.yml', 'docker-compose.cluster.yml']);
 
   it('forms the cluster once, and every service turns healthy on it', async () => {
     const init = await project.container('redis-cluster-init');

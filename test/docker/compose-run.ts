@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
-import { request } from 'node:http';
 import { promisify } from 'node:util';
+import { afterAll, beforeAll } from 'vitest';
 import { REPO_ROOT } from '../../scripts/processes.ts';
+import type { SseClient } from '../../scripts/sse-client.ts';
 
 // Drives `docker compose` on the repo's own files for the Docker tests: one project per run, published on a loopback
 // port the engine picks, torn down (containers, networks, volumes) by down().
@@ -63,18 +64,6 @@ export async function up(project: ComposeProject): Promise<void> {
   project.url = `http://${published.split('\n')[0]}`;
 }
 
-export function httpGet(url: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 /** Health of each service's container, as `docker inspect` reports it (none: the image has no check). */
 export async function healthOf(project: ComposeProject, services: readonly string[]): Promise<Record<string, string>> {
@@ -86,8 +75,37 @@ export async function healthOf(project: ComposeProject, services: readonly strin
   return out;
 }
 
-/** Engine reachable? The reason when not, for the skip message (or the failure, in CI). */
-export async function engineProblem(): Promise<string | undefined> {
+/**
+ * Why the Docker tests cannot run on this machine, or undefined when they can. In CI that is a failure (they must not
+ * silently skip there); elsewhere the reason is printed and the caller skips.
+ */
+export async function dockerTestsProblem(): Promise<string | undefined> {
+  const problem = await engineProblem();
+  if (problem && process.env.CI) throw new Error(`the Docker tests need an engine in CI: ${problem}`);
+  if (problem) console.warn(`Docker tests skipped: ${problem}`);
+  return problem;
+}
+
+/**
+ * A project of `files` for the enclosing describe: brought up before its tests (after tearing down what a crashed
+ * earlier run of the same name left), and torn down after them, the streams its tests opened (`clients`) closed first.
+ */
+export function composeLifecycle(files: readonly string[]): { project: ComposeProject; clients: SseClient[] } {
+  const project = composeProject(files);
+  const clients: SseClient[] = [];
+  beforeAll(async () => {
+    await project.down().catch(() => {});
+    await up(project);
+  }, 900_000);
+  afterAll(async () => {
+    for (const c of clients.splice(0)) c.close();
+    await project.down();
+  }, 120_000);
+  return { project, clients };
+}
+
+/** Engine reachable? The reason when not. */
+async function engineProblem(): Promise<string | undefined> {
   try {
     await run('docker', ['compose', 'version'], { timeout: 10_000 });
     await run('docker', ['info', '--format', '{{.ServerVersion}}'], { timeout: 10_000 });

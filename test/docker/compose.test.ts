@@ -1,22 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { httpGet } from '../../scripts/http-get.ts';
 import { openSse, servedBy, type SseClient, type SseEvent } from '../../scripts/sse-client.ts';
-import { composeProject, engineProblem, healthOf, httpGet, up, type ComposeProject } from './compose-run.ts';
+import { composeLifecycle, dockerTestsProblem, healthOf, type ComposeProject } from './compose-run.ts';
 
 // `docker compose up --build` of the repo's own docker-compose.yml (one Redis, the worker, two API nodes, nginx), and
 // what the process stack tests hold, now through containers. Needs a Docker engine and the images the files name:
 // `sudo bash scripts/docker-offline.sh` prepares both offline. In CI a missing engine fails the run; elsewhere the
 // file is skipped with the reason printed.
 
-const problem = await engineProblem();
-if (problem && process.env.CI) throw new Error(`the Docker tests need an engine in CI: ${problem}`);
-if (problem) console.warn(`Docker tests skipped: ${problem}`);
+const problem = await dockerTestsProblem();
 
 const SERVICES = ['redis', 'worker', 'api1', 'api2', 'nginx'] as const;
 /** TICK_MS of docker-compose.yml: snapshot ids of one location run this far apart. */
 const TICK_MS = 1000;
 
 let project: ComposeProject;
-const clients: SseClient[] = [];
+let clients: SseClient[];
 const client = (path: string): SseClient => {
   const c = openSse(`${project.url}${path}`);
   clients.push(c);
@@ -49,16 +48,7 @@ async function waitHealthy(services: readonly string[], timeoutMs: number): Prom
 }
 
 describe.skipIf(problem !== undefined)('docker compose up --build (one Redis)', () => {
-  beforeAll(async () => {
-    project = composeProject(['docker-compose.yml']);
-    await project.down().catch(() => {}); // a crashed earlier run of this pid's name
-    await up(project);
-  }, 900_000);
-
-  afterAll(async () => {
-    for (const c of clients.splice(0)) c.close();
-    await project?.down();
-  }, 120_000);
+  ({ project, clients } = composeLifecycle(['docker-compose.yml']));
 
   it('serves the page and /planets through nginx, keeps /metrics inside, and every service turns healthy', async () => {
     const page = await httpGet(`${project.url}/`);

@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type HttpAnswer, httpGet } from '../../scripts/http-get.ts';
 import { respCommand } from '../../scripts/resp.ts';
 import { startStack, type Stack } from '../../scripts/stack.ts';
 import { isHostNetworkChange, launchChromium } from '../browser/harness.ts';
@@ -37,18 +38,7 @@ const snapshot = (e: SseEvent): Snapshot => JSON.parse(e.data) as Snapshot;
 const ids = (events: readonly SseEvent[]): number[] => events.map((e) => Number(e.id));
 
 /** Plain GET through nginx: status, headers, body. */
-function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${stack.url}${path}`, { headers, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const get = (path: string, headers: Record<string, string> = {}): Promise<HttpAnswer> => httpGet(`${stack.url}${path}`, headers);
 
 /**
  * The snapshot ids the worker actually published for a location between two ids (inclusive), read from

@@ -32,6 +32,24 @@ describe('redis broker specifics', () => {
   });
   afterEach(() => broker.close());
 
+  /** Replaces this test's broker by one whose connections carry a name of their own; returns that name. */
+  const renameBroker = async (suffix: string): Promise<string> => {
+    const name = `orrery-test-${process.pid}-${Date.now()}${suffix}`;
+    await broker.close();
+    broker = createRedisBroker({ url, prefix, historyLength: 20, historyTtlMs: 60_000, log: silentLogger, clientName: name });
+    await until(() => broker.ready());
+    return name;
+  };
+
+  /** Kills the named broker's subscriber connection only (other test files share the Redis). */
+  const killSubscriber = async (name: string): Promise<void> => {
+    const clients = (await redisCommand(url, 'CLIENT', 'LIST')) as string;
+    const line = clients.split('\n').find((l) => l.includes(` name=${name}-sub `));
+    expect(line).toBeDefined();
+    const id = /\bid=(\d+)/.exec(line!)![1]!;
+    expect(await redisCommand(url, 'CLIENT', 'KILL', 'ID', id)).toBe(1);
+  };
+
   it('one SUBSCRIBE per channel however many local subscribers; the last one out unsubscribes', async () => {
     const channel = `${prefix}sky:alpha`;
     const offs = await Promise.all([1, 2, 3].map(() => broker.subscribe('alpha', () => {})));
@@ -77,10 +95,7 @@ describe('redis broker specifics', () => {
   });
 
   it('resubscribes after its connection is killed, and catches up with the latest message it missed', async () => {
-    const name = `orrery-test-${process.pid}-${Date.now()}`;
-    await broker.close();
-    broker = createRedisBroker({ url, prefix, historyLength: 20, historyTtlMs: 60_000, log: silentLogger, clientName: name });
-    await until(() => broker.ready());
+    const name = await renameBroker('');
     const got: number[] = [];
     await broker.subscribe('alpha', (m) => got.push(m.id));
     const other = make(20, prefix);
@@ -88,12 +103,7 @@ describe('redis broker specifics', () => {
     try {
       await other.publish([{ channel: 'alpha', ...payload(1) }]);
       await until(() => got.length === 1);
-      // Kill this broker's subscriber connection only (other test files share the Redis).
-      const clients = (await redisCommand(url, 'CLIENT', 'LIST')) as string;
-      const line = clients.split('\n').find((l) => l.includes(` name=${name}-sub `));
-      expect(line).toBeDefined();
-      const id = /\bid=(\d+)/.exec(line!)![1]!;
-      expect(await redisCommand(url, 'CLIENT', 'KILL', 'ID', id)).toBe(1);
+      await killSubscriber(name);
       // Published while the subscriber is away: must still arrive, via the catch-up read after the reconnect.
       await other.publish([{ channel: 'alpha', ...payload(2) }]);
       await until(() => broker.ready() && got.length === 2, 10_000);
@@ -107,10 +117,7 @@ describe('redis broker specifics', () => {
   });
 
   it('after a reconnect, catches up with every sky event it missed and the newest snapshot', async () => {
-    const name = `orrery-test-${process.pid}-${Date.now()}-ev`;
-    await broker.close();
-    broker = createRedisBroker({ url, prefix, historyLength: 20, historyTtlMs: 60_000, log: silentLogger, clientName: name });
-    await until(() => broker.ready());
+    const name = await renameBroker('-ev');
     const got: BrokerMessage[] = [];
     await broker.subscribe('alpha', (m) => got.push(m));
     const other = make(20, prefix);
@@ -118,10 +125,7 @@ describe('redis broker specifics', () => {
     try {
       await other.publish([{ channel: 'alpha', ...payload(1) }]);
       await until(() => got.length === 1);
-      const clients = (await redisCommand(url, 'CLIENT', 'LIST')) as string;
-      const line = clients.split('\n').find((l) => l.includes(` name=${name}-sub `));
-      const id = /\bid=(\d+)/.exec(line!)![1]!;
-      expect(await redisCommand(url, 'CLIENT', 'KILL', 'ID', id)).toBe(1);
+      await killSubscriber(name);
       // While the subscriber is away: two snapshots and two happenings.
       await other.publish([payload(2), skyEvent(2), skyEvent(3), payload(4)].map((m) => ({ channel: 'alpha', ...m })));
       await until(() => broker.ready() && got.length === 4, 10_000);
