@@ -58,7 +58,7 @@ fi
 # --- 3. stand-in images --------------------------------------------------------------------------------------------
 mkdir -p "$CACHE"
 standin_label() { docker image inspect --format '{{ index .Config.Labels "org.orrery.standin" }}' "$1" 2>/dev/null || true; }
-inputs_hash() { cat docker/standins/"$1"/* | { cat; echo "node $NODE_MAJOR"; } | sha256sum | cut -c1-16; }
+inputs_hash() { cat docker/standins/"$1"/* | sha256sum | cut -c1-16; }
 
 # The Debian root every stand-in starts from, with the packages they need already inside, so building them needs no
 # network; the machine's CA trust store and apt settings go in too, so apt and npm inside later builds work as here.
