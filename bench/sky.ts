@@ -2,7 +2,7 @@
 //
 //   npm run bench:sky [-- --locations=1000 --naive-locations=20 --ticks=120 --calls=100000]
 //
-// 1. Per call: computeBody (time ≈ now, random body and observer every call, rise/transit/set included)
+// 1. Per call: computeBody (one PositionCalculator for all calls, as GET /planets keeps one; time ≈ now, random body and observer every call, rise/transit/set included)
 //    against computeBodyNaive (astronomy-engine's own functions); computeBody at random instants 1900–2100
 //    (its interpolation spans are mostly cold there); computeAll.
 // 2. One tick of the grid, N locations (deterministic Fibonacci sphere) × 10 bodies:
@@ -17,8 +17,9 @@
 // The last line is the speed-up of the grid tick over the naive per-pair tick.
 
 import { parseArgs } from 'node:util';
-import { createGridComputer, DEFAULT_EVENT_MAX_AGE_MINUTES } from '../src/sky/batch.ts';
-import { computeAll, computeBody, computeBodyNaive } from '../src/sky/ephemeris.ts';
+import { createSkyGrid, DEFAULT_EVENT_MAX_AGE_MINUTES } from '../src/sky/grid.ts';
+import { PositionCalculator } from '../src/sky/fast-path.ts';
+import { computeBodyNaive } from '../src/sky/reference-path.ts';
 import { loadavg } from 'node:os';
 import { BODY_NAMES, type Location, type Observer, type Snapshot } from '../src/sky/types.ts';
 
@@ -87,12 +88,13 @@ const observers: Observer[] = Array.from({ length: 4096 }, () => ({
 }));
 const names = Array.from({ length: 4096 }, () => BODY_NAMES[Math.floor(r() * BODY_NAMES.length)]!);
 const base = Date.now();
+const calc = new PositionCalculator();
 
-for (let i = 0; i < 20_000; i++) computeBody(names[i & 4095]!, observers[i & 4095]!, new Date(base + i));
+for (let i = 0; i < 20_000; i++) calc.computeBody(names[i & 4095]!, observers[i & 4095]!, new Date(base + i));
 row(
   'computeBody, time ≈ now, random body/observer',
   time(() => {
-    for (let i = 0; i < CALLS; i++) computeBody(names[i & 4095]!, observers[i & 4095]!, new Date(base + 20_000 + i));
+    for (let i = 0; i < CALLS; i++) calc.computeBody(names[i & 4095]!, observers[i & 4095]!, new Date(base + 20_000 + i));
   }),
   CALLS,
   'µs',
@@ -115,7 +117,7 @@ const RANDOM_CALLS = 2000;
 row(
   'computeBody, random instant 1900–2100',
   time(() => {
-    for (let i = 0; i < RANDOM_CALLS; i++) computeBody(names[i & 4095]!, observers[i & 4095]!, new Date(T_MIN + r() * (T_MAX - T_MIN)));
+    for (let i = 0; i < RANDOM_CALLS; i++) calc.computeBody(names[i & 4095]!, observers[i & 4095]!, new Date(T_MIN + r() * (T_MAX - T_MIN)));
   }),
   RANDOM_CALLS,
   'µs',
@@ -125,7 +127,7 @@ const ALL_CALLS = 5000;
 row(
   'computeAll (10 bodies), time ≈ now',
   time(() => {
-    for (let i = 0; i < ALL_CALLS; i++) computeAll(observers[i & 4095]!, new Date(base + i));
+    for (let i = 0; i < ALL_CALLS; i++) calc.computeAll(observers[i & 4095]!, new Date(base + i));
   }),
   ALL_CALLS,
   'µs',
@@ -142,7 +144,7 @@ const naive = time(() => {
 const naiveScaled: Timing = { wallMs: (naive.wallMs * N) / N_NAIVE, cpuMs: (naive.cpuMs * N) / N_NAIVE };
 row(`naive tick: computeBodyNaive per pair`, naiveScaled, 1, 'ms', `measured on ${N_NAIVE} locations, ×${N / N_NAIVE}`);
 
-const grid = createGridComputer(locations);
+const grid = createSkyGrid(locations);
 row('grid tick, first (cold caches, JIT)', time(() => grid.compute(new Date(tick0))), 1, 'ms');
 // Time going backwards invalidates every event entry: a tick with every search redone, JIT warm.
 grid.compute(new Date(tick0 + 1000));

@@ -1,5 +1,5 @@
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
-import { quote } from '../sky/observer.ts';
+import { quote } from './observer.ts';
 import { addResponseHeaders } from './response-headers.ts';
 
 // Cross-origin access: pages on other sites may call the API and open EventSources on every stream.

@@ -2,7 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { LOCATIONS, nearest } from '../sky/locations.ts';
-import { quote, resolveObserver } from '../sky/observer.ts';
+import { quote, resolveObserver } from './observer.ts';
 import { PER_DEPLOY, cachedJson, etagOf } from './cache.ts';
 import { HttpError, invalidBody } from './errors.ts';
 import { addRoute, errorResponses, json } from './openapi.ts';

@@ -1,7 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { BODY_NAMES, parseBodyName } from '../sky/bodies.ts';
-import { computeAll, computeBody } from '../sky/ephemeris.ts';
-import { GREENWICH, quote, resolveObserver } from '../sky/observer.ts';
+import { PositionCalculator } from '../sky/fast-path.ts';
+import { GREENWICH, quote, resolveObserver } from './observer.ts';
 import type { Observer, Refraction } from '../sky/types.ts';
 import { isoString } from '../sky/isotime.ts';
 import { IMMUTABLE, NOW, cachedJson } from './cache.ts';
@@ -44,6 +44,8 @@ const queryErrors = errorResponses({
 });
 
 export function mountPlanets(app: OpenAPIHono): void {
+  // One calculator for the app's requests: each computes synchronously, start to end.
+  const sky = new PositionCalculator();
   addRoute(
     app,
     {
@@ -65,7 +67,7 @@ export function mountPlanets(app: OpenAPIHono): void {
         throw new HttpError(404, 'unknown_body', `unknown body ${quote(raw)}; valid names: ${VALID_NAMES}`);
       }
       const { observer, time, refraction, cacheControl } = skyRequest(c.req.url);
-      const p = computeBody(name, observer, time, refraction);
+      const p = sky.computeBody(name, observer, time, refraction);
       const body = JSON.stringify({
         name: p.name,
         time: isoString(time.getTime()),
@@ -99,7 +101,7 @@ export function mountPlanets(app: OpenAPIHono): void {
     },
     (c) => {
       const { observer, time, refraction, cacheControl } = skyRequest(c.req.url);
-      const bodies = computeAll(observer, time, refraction);
+      const bodies = sky.computeAll(observer, time, refraction);
       return cachedJson(c, JSON.stringify({ time: isoString(time.getTime()), observer, refraction, bodies }), cacheControl);
     },
   );

@@ -11,7 +11,7 @@ import type { KernelStallWatch } from '../hub/kernel-stall.ts';
 import { SSE_HEADERS, SocketSink, nodeSink, webSink, type SseSink } from '../hub/sink.ts';
 import type { Logger } from '../log.ts';
 import { findLocation, nearest } from '../sky/locations.ts';
-import { parseLat, parseLon, quote } from '../sky/observer.ts';
+import { parseLat, parseLon, quote } from './observer.ts';
 import type { Location } from '../sky/types.ts';
 import { responseHeadersOf } from './response-headers.ts';
 import { HttpError, invalidParameter } from './errors.ts';

@@ -3,7 +3,7 @@ import { ENGINE_BODY } from './bodies.ts';
 import { happenings, type Happening, type Twilight } from './happenings.ts';
 import { isoString } from './isotime.ts';
 import type { BodyName, Observer } from './types.ts';
-import { roundTo } from './wire.ts';
+import { roundTo } from './wire-precision.ts';
 
 // The night's plan for one observer: when the Sun goes and comes back, and for each body whether, when and how it can
 // be seen. The night of `date` runs from local solar noon of that date to the next (noon at 12:00 − lon/15 h UTC), so it

@@ -1,9 +1,8 @@
 import type { Broker, PublishItem } from '../broker/broker.ts';
 import type { Logger } from '../log.ts';
-import { createGridComputer } from '../sky/batch.ts';
+import { createSkyGrid } from '../sky/grid.ts';
 import { LOCATIONS, findLocation } from '../sky/locations.ts';
 import type { Location } from '../sky/types.ts';
-import { bodiesJson } from '../sky/wire.ts';
 import { HappeningsAhead, type TopUpReport } from './happenings-ahead.ts';
 import { startTickLoop, type TickLoop, type TickReport } from './tick-loop.ts';
 
@@ -65,7 +64,7 @@ export function createSkyTick(options: Omit<SkyPublisherOptions, 'tickMs'>): (ti
   const spreadMs = Math.max(0, options.spreadMs ?? 0);
   const ahead = options.happenings;
   const budgetMs = options.happeningsBudgetMs ?? DEFAULT_HAPPENINGS_BUDGET_MS;
-  const grid = createGridComputer(locations);
+  const grid = createSkyGrid(locations);
   // Location JSON never changes: serialise it once, not 100 times a second.
   const locationJson = locations.map((l) => JSON.stringify(l));
   let outage: { since: number; skipped: number; reason: string } | undefined;
@@ -94,7 +93,7 @@ export function createSkyTick(options: Omit<SkyPublisherOptions, 'tickMs'>): (ti
     const skies = grid.compute(time);
     const t1 = performance.now();
     const head = `,"time":"${time.toISOString()}","bodies":`;
-    const bodies = skies.map((sky) => bodiesJson(sky.bodies));
+    const bodies = skies.map((_, i) => grid.bodiesJson(i));
     const t1s = performance.now();
     const n = skies.length;
     const dueEvents = ahead?.takeDue(tickMs);
