@@ -2,12 +2,13 @@
 //
 //   npm run bench:sky [-- --locations=1000 --naive-locations=20 --ticks=120 --calls=100000]
 //
-// 1. Per call: computeBody (one PositionCalculator for all calls, as GET /planets keeps one; time ≈ now, random body and observer every call, rise/transit/set included)
+// 1. Per call: computeBody on one PositionCalculator, as GET /planets keeps one (time ≈ now, random
+//    body and observer every call, rise/transit/set included)
 //    against computeBodyNaive (astronomy-engine's own functions); computeBody at random instants 1900–2100
 //    (its interpolation spans are mostly cold there); computeAll.
 // 2. One tick of the grid, N locations (deterministic Fibonacci sphere) × 10 bodies:
 //    - naive: computeBodyNaive per pair, measured on --naive-locations locations and scaled to N (it is
-//      far too slow to run in full: ~3 ms per pair);
+//      far too slow to run in full: its per-call row above gives the cost of a pair);
 //    - grid, every rise/set/transit searched afresh (the first tick, or after time jumps);
 //    - steady state: --ticks one-second ticks, measured after the event cache has been through a whole
 //      entry lifetime (DEFAULT_EVENT_MAX_AGE_MINUTES of simulated ticks first): the grid tick, then the

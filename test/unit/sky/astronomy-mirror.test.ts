@@ -90,7 +90,7 @@ describe('astronomy-mirror', () => {
       const body = ENGINE_BODY[name];
       for (let i = 0; i < 40; i++) {
         const info = Illumination(body, new AstroTime(randomUt(r)));
-        const mag = visualMagnitude(body, info.phase_angle, info.helio_dist, info.geo_dist, info.ring_tilt);
+        const mag = visualMagnitude(body, info.phase_angle, info.helio_dist, info.geo_dist, info.ring_tilt ?? 0);
         expect(Math.abs(mag - info.mag), `${name}`).toBeLessThan(1e-9);
       }
     }
