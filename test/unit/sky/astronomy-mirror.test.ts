@@ -15,7 +15,6 @@ import {
 } from 'astronomy-engine';
 import { describe, expect, it } from 'vitest';
 import {
-  CONSTELLATION_EPOCH_UT,
   ERA_RATE,
   MIRRORED_ASTRONOMY_ENGINE_VERSION,
   bodyRadiusAu,
