@@ -28,7 +28,7 @@ import { BODY_NAMES, type BodyName, type Observer } from './types.ts';
 import { roundTo } from './wire-precision.ts';
 
 // Happenings: the moments a sky watcher waits for, for one observer over one span, sorted by time.
-// Rise, set and transit run the very searches the snapshots run (events.ts on the interpolated track), so a
+// Rise, set and transit run the very searches the snapshots run (event-search.ts on the interpolated track), so a
 // happening and the snapshot's `rise`/`set`/`transit` name the same instant. Everything else uses
 // astronomy-engine's own searches (SearchAltitude, SearchMoonQuarter, SearchLunarEclipse, SearchLocalSolarEclipse,
 // SearchRelativeLongitude, SearchMaxElongation); only close approaches have no engine search and are found here by
