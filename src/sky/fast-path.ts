@@ -26,8 +26,6 @@ import { DECIMALS, roundTo } from './wire-precision.ts';
 // rise/set/transit root searches on cheap functions. A PositionCalculator holds the scratch those need,
 // so a caller that keeps one computes without allocating scratch per call; the grid (grid.ts) keeps one.
 
-const DAY_MS = 86_400_000;
-
 /** Next events as UT days since J2000 (astronomy-engine's `ut`), or null. */
 export interface EventTimes {
   rise: number | null;
@@ -71,7 +69,7 @@ export function engineBody(name: BodyName): Body {
 export function eventIso(ut: number | null, ms: number): string | null {
   if (ut === null) return null;
   const t = msOf(ut);
-  return t - ms <= DAY_MS ? isoString(t) : null;
+  return t - ms <= MS_PER_DAY ? isoString(t) : null;
 }
 
 /** Airless altitude → what the reference path's Horizon(..., refraction) reports. */

@@ -5,7 +5,7 @@ import { PositionCalculator, blankPosition, checkObserver, checkTime, msOf, utOf
 import { isoString } from './isotime.ts';
 import type { Brightness } from './magnitude.ts';
 import { GeocentricLayout, ObserverLayout, TopocentricLayout, geocentricAt, makeSite, observerAt, topocentricAt, type Site } from './topocentric.ts';
-import { spanFor } from './track.ts';
+import { MS_PER_DAY, spanFor } from './track.ts';
 import type { BodyName, BodyPosition, Location } from './types.ts';
 
 // The grid path for the worker: every location × every body at one instant.
@@ -22,7 +22,6 @@ import type { BodyName, BodyPosition, Location } from './types.ts';
 // or when time goes backwards. Ages are spread per entry (half to all of MAX_AGE) so the re-searches
 // do not all land on one tick.
 
-const DAY_MS = 86_400_000;
 /** Default longest life of an event entry, minutes. */
 export const DEFAULT_EVENT_MAX_AGE_MINUTES = 10;
 /** Upper bound: the look-ahead must stay inside astronomy-engine's third 0.42-day window (1.26 d). */
@@ -187,9 +186,9 @@ class Grid implements SkyGrid {
         this.bright[b]!,
         this.sharedConstellation[b] ??
           this.calc.constellations.of(topo[TopocentricLayout.JX]!, topo[TopocentricLayout.JY]!, topo[TopocentricLayout.JZ]!),
-        e.riseMs - ms <= DAY_MS ? e.rise : null,
-        e.transitMs - ms <= DAY_MS ? e.transit : null,
-        e.setMs - ms <= DAY_MS ? e.set : null,
+        e.riseMs - ms <= MS_PER_DAY ? e.rise : null,
+        e.transitMs - ms <= MS_PER_DAY ? e.transit : null,
+        e.setMs - ms <= MS_PER_DAY ? e.set : null,
       );
     }
   }
