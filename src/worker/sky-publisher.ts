@@ -123,7 +123,8 @@ class SkyTick {
   /** Location JSON never changes: serialised once, not every tick. */
   private readonly locationJson: string[];
   private readonly outages: OutageLog;
-  private published = 0;
+  /** ticks that published something */
+  private publishedTicks = 0;
 
   constructor(options: Omit<SkyPublisherOptions, 'tickMs'>) {
     this.broker = options.broker;
@@ -139,15 +140,15 @@ class SkyTick {
 
   async run(tickMs: number): Promise<TickReport> {
     // No point computing a grid nobody can receive.
-    if (!this.broker.ready()) return this.outages.skip('broker not connected', this.published > 0);
+    if (!this.broker.ready()) return this.outages.skip('broker not connected', this.publishedTicks > 0);
     const t0 = performance.now();
     const computed = this.compute(tickMs);
     const dueEvents = this.ahead?.takeDue(tickMs);
     const out = await this.publishSlices(tickMs, computed, dueEvents);
-    if (out.count === 0 && out.lastError) return this.outages.skip(out.lastError.message, this.published > 0);
+    if (out.count === 0 && out.lastError) return this.outages.skip(out.lastError.message, this.publishedTicks > 0);
     this.outages.published();
     const publishMs = performance.now() - t0 - computed.computeMs - computed.serializeMs;
-    if (this.published++ === 0) {
+    if (this.publishedTicks++ === 0) {
       this.log.info({ tick: tickMs, locations: out.count, computeMs: Math.round(computed.computeMs) }, 'first snapshots published');
     }
     return {
