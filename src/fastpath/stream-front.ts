@@ -1,6 +1,7 @@
-import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import { rawResponse } from '../http/raw-response.ts';
 
 // A connection whose first request is a plain GET (or HEAD) of a stream route is served on its bare socket: the
 // request head is read here, the app answers it as usual (validation, admission, 404/400/302 JSON), and a stream
@@ -81,15 +82,15 @@ export function plainStreamHead(text: string): Head | undefined {
 
 /** A complete answer on the bare socket, then close (the front serves one request per connection). */
 async function writeResponse(socket: Socket, res: Response, head: boolean): Promise<void> {
-  const body = head ? Buffer.alloc(0) : Buffer.from(await res.arrayBuffer());
-  let text = `HTTP/1.1 ${res.status} ${STATUS_CODES[res.status] ?? ''}\r\n`;
+  const body = head ? undefined : Buffer.from(await res.arrayBuffer());
+  const headers: [string, string][] = [];
   res.headers.forEach((value, name) => {
     if (name === 'content-length' || name === 'connection' || name === 'transfer-encoding') return;
-    text += `${name}: ${value}\r\n`;
+    headers.push([name, value]);
   });
-  if (!head || res.headers.has('content-length')) text += `content-length: ${head ? res.headers.get('content-length') : body.length}\r\n`;
-  text += 'connection: close\r\n\r\n';
-  socket.end(Buffer.concat([Buffer.from(text, 'latin1'), body]), () => socket.destroy());
+  if (!head || res.headers.has('content-length')) headers.push(['content-length', head ? res.headers.get('content-length')! : String(body!.length)]);
+  headers.push(['connection', 'close']);
+  socket.end(rawResponse(res.status, headers, body), () => socket.destroy());
 }
 
 function refuse(socket: Socket, status: number, error: string, message: string): void {
