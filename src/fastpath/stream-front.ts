@@ -6,10 +6,11 @@ import { rawResponse } from '../http/raw-response.ts';
 // A connection whose first request is a plain GET (or HEAD) of a stream route is served on its bare socket: the
 // request head is read here, the app answers it as usual (validation, admission, 404/400/302 JSON), and a stream
 // then writes its frames straight to the socket for as long as it lives. Node's HTTP machinery (parser,
-// IncomingMessage, ServerResponse, per-socket listeners: about 6 kB per connection) is never attached to it; at tens
-// of thousands of streams per process that is most of the memory. Every other connection (any other path, any head
-// that is not plain) is handed to the http.Server untouched, bytes included, and a /stream request on such a
-// (keep-alive) connection still works through the ServerResponse path.
+// IncomingMessage, ServerResponse, per-socket listeners: several times what the stream itself holds) is never
+// attached to it; at tens of thousands of streams per process that is most of the memory
+// (bench/fanout/memory-per-stream.ts compares the two). Every other connection (any other path, any head that is not
+// plain) is handed to the http.Server untouched, bytes included, and a /stream request on such a (keep-alive)
+// connection still works through the ServerResponse path.
 
 /** Key in the app's env (c.env) under which a stream finds the socket it may take over. */
 export const STREAM_SOCKET = Symbol.for('orrery.streamSocket');

@@ -58,7 +58,8 @@ function lastEventIdOf(c: Context, fromQuery: number | undefined): number | unde
 
 /** A browser's own navigation asks for HTML and not for a stream: send it to the page that draws the stream. */
 function isPageNavigation(accept: string | undefined): boolean {
-  return accept !== undefined && accept.includes('text/html') && !accept.includes('text/event-stream');
+  if (accept === undefined) return false;
+  return accept.includes('text/html') && !accept.includes('text/event-stream');
 }
 
 export class SseEndpoint {
