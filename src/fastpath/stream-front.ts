@@ -103,6 +103,168 @@ const normalise = (ip: string | undefined): string => (ip?.startsWith('::ffff:')
 const PENDING = Symbol('orrery.pendingHead');
 type PendingSocket = Socket & { [PENDING]?: () => void };
 
+/** A client that closes its side before finishing a head will never finish it. Shared: no closure per socket. */
+function destroyOnEnd(this: Socket): void {
+  this.destroy();
+}
+
+/** Releases `socket` from the unfinished heads (its head is whole, or it is gone); safe to call when it is not one. */
+const releasePending = (socket: Socket): void => (socket as PendingSocket)[PENDING]?.();
+
+/**
+ * Connections whose first request head is unfinished: capped per address and in total, closed past the head timeout,
+ * closed when the client ends its side first.
+ */
+class PendingHeads {
+  private readonly byAddress = new Map<string, number>();
+  /** oldest first */
+  private readonly sockets = new Set<Socket>();
+  private readonly headTimeoutMs: number;
+  private readonly maxPerClient: number;
+  private readonly maxTotal: number;
+  private readonly trusted: ReadonlySet<string>;
+
+  constructor(private readonly options: StreamFrontOptions) {
+    this.headTimeoutMs = options.headTimeoutMs ?? 10_000;
+    this.maxPerClient = options.maxPendingPerClient ?? Infinity;
+    this.maxTotal = options.maxPending ?? Infinity;
+    this.trusted = options.trusted ?? new Set();
+  }
+
+  /** Counts `socket` until releasePending(socket); false (the socket destroyed) when its address is over its cap. */
+  admit(socket: Socket): boolean {
+    const address = normalise(socket.remoteAddress);
+    const capped = !this.trusted.has(address);
+    const mine = capped ? (this.byAddress.get(address) ?? 0) : 0;
+    if (capped && mine >= this.maxPerClient) {
+      this.options.onRefused?.('per_client');
+      socket.destroy();
+      return false;
+    }
+    // Over the total, the oldest unfinished head goes: a real client's head arrives within a round trip, so it is
+    // the connections that sat longest (a slowloris) that make room, and a new /healthz or stream still gets in.
+    if (this.sockets.size >= this.maxTotal) {
+      const oldest = this.sockets.values().next().value!;
+      this.options.onRefused?.('total');
+      releasePending(oldest); // released now, not when its close event comes
+      oldest.destroy();
+    }
+    this.sockets.add(socket);
+    if (capped) this.byAddress.set(address, mine + 1);
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      this.sockets.delete(socket);
+      if (capped) {
+        const left = (this.byAddress.get(address) ?? 1) - 1;
+        if (left <= 0) this.byAddress.delete(address);
+        else this.byAddress.set(address, left);
+      }
+      clearTimeout(timer);
+      socket.off('end', destroyOnEnd);
+      socket.off('close', release);
+      delete (socket as PendingSocket)[PENDING];
+    };
+    (socket as PendingSocket)[PENDING] = release;
+    const timer = setTimeout(() => {
+      socket.destroy();
+    }, this.headTimeoutMs);
+    timer.unref();
+    socket.on('end', destroyOnEnd);
+    socket.on('close', release);
+    return true;
+  }
+
+  /** Closes every connection still sending its first head. */
+  destroyAll(): void {
+    for (const socket of this.sockets) socket.destroy();
+  }
+}
+
+/**
+ * Reads `socket`'s first head: `plain` with it when the front serves it itself (the socket then paused for no one:
+ * its data listener removed), `other` with the bytes read so far when Node's parser must read them.
+ */
+function readFirstHead(
+  socket: Socket,
+  maxHeaderBytes: number,
+  plain: (head: Head) => void,
+  other: (bytes: Buffer | undefined) => void,
+): void {
+  // The head's chunks, joined once: each chunk is scanned once for the end (plus the 3 bytes before it).
+  const chunks: Buffer[] = [];
+  let length = 0;
+  let tail: Buffer = Buffer.alloc(0);
+  let verified = false;
+  const handOver = (): void => {
+    socket.off('data', onData);
+    other(chunks.length ? Buffer.concat(chunks, length) : undefined);
+  };
+  const onData = (chunk: Buffer): void => {
+    chunks.push(chunk);
+    length += chunk.length;
+    if (!verified) {
+      // Only the first few bytes are ever joined for this.
+      const start = chunks.length === 1 ? chunk : Buffer.concat(chunks, length);
+      if (!isCandidate(start)) {
+        handOver();
+        return;
+      }
+      verified = start.length > CANDIDATES[1]!.length;
+    }
+    const scan = tail.length ? Buffer.concat([tail, chunk]) : chunk;
+    // A line ended by a bare LF is not a plain head; Node's parser decides what it is.
+    for (let i = scan.indexOf(0x0a); i >= 0; i = scan.indexOf(0x0a, i + 1)) {
+      if (i === 0 ? tail.length === 0 : scan[i - 1] !== 0x0d) {
+        handOver();
+        return;
+      }
+    }
+    const end = scan.indexOf(HEAD_END);
+    if (end < 0) {
+      tail = scan.subarray(Math.max(0, scan.length - 3));
+      if (length > maxHeaderBytes) {
+        socket.off('data', onData);
+        refuse(socket, 431, 'header_too_large', `request line and headers must be at most ${maxHeaderBytes} bytes`);
+      }
+      return;
+    }
+    const headEnd = length - scan.length + end + HEAD_END.length;
+    // Anything after the head (a pipelined request, a body) is Node's to parse, as is any head not plain.
+    const head =
+      headEnd === length && length <= maxHeaderBytes ? plainStreamHead(Buffer.concat(chunks, length).toString('latin1')) : undefined;
+    if (!head) {
+      handOver();
+      return;
+    }
+    socket.off('data', onData);
+    plain(head);
+  };
+  socket.on('data', onData);
+}
+
+/** Answers a plain head through the app; a stream then owns the socket, anything else is written and the socket closed. */
+async function serveHead(socket: Socket, head: Head, options: StreamFrontOptions): Promise<void> {
+  let request: Request;
+  try {
+    const host = head.headers.find(([k]) => k.toLowerCase() === 'host')![1] || 'localhost';
+    request = new Request(`http://${host}${head.target}`, { method: head.method, headers: head.headers });
+  } catch {
+    refuse(socket, 400, 'bad_request', 'malformed HTTP request');
+    return;
+  }
+  const env: StreamFrontEnv = { [STREAM_SOCKET]: socket, incoming: { socket, url: head.target } };
+  try {
+    const res = await options.fetch(request, env);
+    if (res === RESPONSE_ALREADY_SENT) return; // the stream owns the socket now
+    await writeResponse(socket, res, head.method === 'HEAD');
+  } catch (err) {
+    options.onError?.(err);
+    if (!socket.destroyed) refuse(socket, 500, 'internal_error', 'unexpected server error');
+  }
+}
+
 /**
  * Puts the front before `server`'s own connection handling. Call once, before the server accepts connections.
  * Every connection counts as an unfinished head until its first request head is whole (served here, or parsed by
@@ -110,19 +272,14 @@ type PendingSocket = Socket & { [PENDING]?: () => void };
  * that closes its side meanwhile is released at once.
  */
 export function installStreamFront(server: Server, options: StreamFrontOptions): void {
-  const { headTimeoutMs = 10_000, maxPendingPerClient = Infinity, maxPending = Infinity, trusted = new Set() } = options;
   const httpListeners = server.listeners('connection') as ((socket: Socket) => void)[];
   server.removeAllListeners('connection');
-  const pendingByAddress = new Map<string, number>();
-  /** sockets whose first head is unfinished, oldest first */
-  const pending = new Set<Socket>();
+  const pending = new PendingHeads(options);
+  server.on('request', (req: IncomingMessage) => releasePending(req.socket));
 
-  server.on('request', (req: IncomingMessage) => {
-    const release = (req.socket as PendingSocket)[PENDING];
-    release?.();
-  });
-
+  /** Hands the socket to Node's HTTP server, with the bytes read so far; it stays pending until Node's 'request'. */
   const toHttp = (socket: Socket, bytes: Buffer | undefined): void => {
+    socket.off('end', destroyOnEnd); // Node's server decides what a half-closed connection gets
     socket.pause();
     socket.off('error', ignoreError); // Node's server has its own
     if (bytes) socket.unshift(bytes);
@@ -131,146 +288,34 @@ export function installStreamFront(server: Server, options: StreamFrontOptions):
     socket.resume();
   };
 
-  const serveStream = async (socket: Socket, head: Head): Promise<void> => {
-    let request: Request;
-    try {
-      const host = head.headers.find(([k]) => k.toLowerCase() === 'host')![1] || 'localhost';
-      request = new Request(`http://${host}${head.target}`, { method: head.method, headers: head.headers });
-    } catch {
-      refuse(socket, 400, 'bad_request', 'malformed HTTP request');
-      return;
-    }
-    const env: StreamFrontEnv = { [STREAM_SOCKET]: socket, incoming: { socket, url: head.target } };
-    try {
-      const res = await options.fetch(request, env);
-      if (res === RESPONSE_ALREADY_SENT) return; // the stream owns the socket now
-      await writeResponse(socket, res, head.method === 'HEAD');
-    } catch (err) {
-      options.onError?.(err);
-      if (!socket.destroyed) refuse(socket, 500, 'internal_error', 'unexpected server error');
-    }
-  };
-
   // Connections still sending their first head are the front's, not yet the http.Server's, so its idle-connection
   // sweep would miss them, and server.close() would wait for them (a browser's speculative pre-connect sends nothing
   // until it is used). They are idle connections: the server's own sweeps (close() runs one) close them too.
   const closeIdle = server.closeIdleConnections.bind(server);
   const closeAll = server.closeAllConnections.bind(server);
-  const closeWaiting = (): void => {
-    for (const socket of pending) socket.destroy();
-  };
   server.closeIdleConnections = () => {
-    closeWaiting();
+    pending.destroyAll();
     closeIdle();
   };
   server.closeAllConnections = () => {
-    closeWaiting();
+    pending.destroyAll();
     closeAll();
   };
 
   server.on('connection', (socket: Socket) => {
-    const address = normalise(socket.remoteAddress);
-    const capped = !trusted.has(address);
-    const mine = capped ? (pendingByAddress.get(address) ?? 0) : 0;
-    if (capped && mine >= maxPendingPerClient) {
-      options.onRefused?.('per_client');
-      socket.destroy();
-      return;
-    }
-    // Over the total, the oldest unfinished head goes: a real client's head arrives within a round trip, so it is
-    // the connections that sat longest (a slowloris) that make room, and a new /healthz or stream still gets in.
-    if (pending.size >= maxPending) {
-      const oldest = pending.values().next().value!;
-      options.onRefused?.('total');
-      (oldest as PendingSocket)[PENDING]?.(); // released now, not when its close event comes
-      oldest.destroy();
-    }
-    pending.add(socket);
-    if (capped) pendingByAddress.set(address, mine + 1);
-    let released = false;
-    const release = (): void => {
-      if (released) return;
-      released = true;
-      pending.delete(socket);
-      if (capped) {
-        const left = (pendingByAddress.get(address) ?? 1) - 1;
-        if (left <= 0) pendingByAddress.delete(address);
-        else pendingByAddress.set(address, left);
-      }
-      clearTimeout(timer);
-      socket.off('end', onEnd);
-      socket.off('close', release);
-      delete (socket as PendingSocket)[PENDING];
-    };
-    (socket as PendingSocket)[PENDING] = release;
-    const timer = setTimeout(() => {
-      socket.destroy();
-    }, headTimeoutMs);
-    timer.unref();
-    // A client that closes its side before finishing a head will never finish it.
-    const onEnd = (): void => {
-      socket.destroy();
-    };
-    socket.on('end', onEnd);
-    socket.on('close', release);
+    if (!pending.admit(socket)) return;
     // Until Node's own handlers (or a stream) take over, a reset must not become an uncaught 'error'. A shared
     // function: nothing of this closure stays attached to a long-lived stream's socket.
     socket.on('error', ignoreError);
-
-    // The head's chunks, joined once: each chunk is scanned once for the end (plus the 3 bytes before it).
-    const chunks: Buffer[] = [];
-    let length = 0;
-    let tail: Buffer = Buffer.alloc(0);
-    let verified = false;
-    const handOver = (): void => {
-      socket.off('data', onData);
-      socket.off('end', onEnd);
-      toHttp(socket, chunks.length ? Buffer.concat(chunks, length) : undefined);
-    };
-    const onData = (chunk: Buffer): void => {
-      chunks.push(chunk);
-      length += chunk.length;
-      if (!verified) {
-        // Only the first few bytes are ever joined for this.
-        const start = chunks.length === 1 ? chunk : Buffer.concat(chunks, length);
-        if (!isCandidate(start)) {
-          handOver();
-          return;
-        }
-        verified = start.length > CANDIDATES[1]!.length;
-      }
-      const scan = tail.length ? Buffer.concat([tail, chunk]) : chunk;
-      // A line ended by a bare LF is not a plain head; Node's parser decides what it is.
-      for (let i = scan.indexOf(0x0a); i >= 0; i = scan.indexOf(0x0a, i + 1)) {
-        if (i === 0 ? tail.length === 0 : scan[i - 1] !== 0x0d) {
-          handOver();
-          return;
-        }
-      }
-      const end = scan.indexOf(HEAD_END);
-      if (end < 0) {
-        tail = scan.subarray(Math.max(0, scan.length - 3));
-        if (length > options.maxHeaderBytes) {
-          socket.off('data', onData);
-          refuse(socket, 431, 'header_too_large', `request line and headers must be at most ${options.maxHeaderBytes} bytes`);
-        }
-        return;
-      }
-      const headEnd = length - scan.length + end + HEAD_END.length;
-      // Anything after the head (a pipelined request, a body) is Node's to parse, as is any head not plain.
-      const head =
-        headEnd === length && length <= options.maxHeaderBytes
-          ? plainStreamHead(Buffer.concat(chunks, length).toString('latin1'))
-          : undefined;
-      if (!head) {
-        handOver();
-        return;
-      }
-      socket.off('data', onData);
-      release();
-      void serveStream(socket, head);
-    };
-    socket.on('data', onData);
+    readFirstHead(
+      socket,
+      options.maxHeaderBytes,
+      (head) => {
+        releasePending(socket);
+        void serveHead(socket, head, options);
+      },
+      (bytes) => toHttp(socket, bytes),
+    );
   });
 }
 
