@@ -15,6 +15,9 @@ import { quote } from '../sky/observer.ts';
 // What every Server-Sent Events route does the same way, in the spirit of Hono's streamSSE: the Last-Event-ID rule,
 // the browser redirect, the HEAD answer, admission, the sink, the retry frame. A route validates its own input, then
 // hands over what is particular to it: `start`, which feeds the connection (a hub channel, the status channel).
+// A new stream route: one SseEndpoint per set of connection options, then `endpoint.serve(c, { lastEventId, page },
+// start)` from its handler (stream.ts's channelFeeds() feeds any hub channel). A route whose requests the stream front
+// should serve on their bare socket must also match the front's REQUEST_LINE (fastpath/stream-front.ts).
 //
 // The sink follows how the request came: on a fresh connection, through the stream front, its bare socket
 // (fastpath/); on a keep-alive connection that served other requests first, its ServerResponse; with neither
