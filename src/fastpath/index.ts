@@ -22,7 +22,7 @@ export {
   type DirectWriteClient,
   type Fanout,
 } from './capabilities.ts';
-export { BatchedFanout, fanoutFor, pushEach } from './fanout.ts';
+export { fanoutFor } from './fanout.ts';
 export { chooseBatchWriter, loadNativeBatchWriter, type BatchWriter } from './batch-writer.ts';
 export { KernelStallWatch, loadKernelQueueProbe, type KernelQueueProbe, type Watched } from './kernel-stall.ts';
 
