@@ -10,7 +10,7 @@ import type { StreamServedBy } from '../metrics.ts';
 import { invalidParameter } from './errors.ts';
 import { ChunkEncoder } from './raw-response.ts';
 import { responseHeadersOf } from './response-headers.ts';
-import { quote } from '../sky/observer.ts';
+import { quote } from './observer.ts';
 
 // What every Server-Sent Events route does the same way, in the spirit of Hono's streamSSE: the Last-Event-ID rule,
 // the browser redirect, the HEAD answer, admission, the sink, the retry frame. A route validates its own input, then
