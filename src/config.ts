@@ -115,6 +115,20 @@ const schema = z.object({
 
 export type Config = z.infer<typeof schema>;
 
+/** A Redis Cluster seed node. */
+export interface ClusterNode {
+  host: string;
+  port: number;
+}
+
+/** REDIS_CLUSTER_NODES (`host:port,host:port`, validated by the schema) → seed nodes. */
+export function parseClusterNodes(value: string): ClusterNode[] {
+  return value.split(',').map((seed) => {
+    const colon = seed.lastIndexOf(':');
+    return { host: seed.slice(0, colon), port: Number(seed.slice(colon + 1)) };
+  });
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
