@@ -21,10 +21,15 @@ export interface Metrics {
   refused(reason: string): void;
   /** one worker tick took `ms` */
   tick(ms: number): void;
-  /** Wraps a broker so every delivered message is timed from its publishedAt to the end of the local fan-out. */
-  instrument(broker: Broker, clientsOf: (channel: string) => number): Broker;
-  /** Reads the hub (and broker) at scrape time. */
+  /**
+   * The broker as the hub should see it: every delivered message is timed from its publishedAt to the end of the
+   * local fan-out, and its frames (one per client of the watched hub) are counted.
+   */
+  instrument(broker: Broker): Broker;
+  /** Reads the hub (and broker) at scrape time, and counts the frames of instrument(). */
   watchHub(hub: Hub, broker: Broker): void;
+  /** Frames handed to stream connections so far (messages × local clients of their channel). */
+  framesFannedOut(): number;
 }
 
 /** `publishedAt` sits at the end of the snapshot JSON (`…,"publishedAt":123}`): read it without parsing the rest. */
@@ -43,6 +48,7 @@ export function createMetrics(options: { node: string; defaults?: boolean }): Me
 
   let hub: Hub | undefined;
   let watched: Broker | undefined;
+  let frames = 0;
 
   new Gauge({
     name: 'orrery_clients_connected',
@@ -156,23 +162,31 @@ export function createMetrics(options: { node: string; defaults?: boolean }): Me
       hub = h;
       watched = b;
     },
-    instrument(broker, clientsOf) {
-      const subscribe = (channel: string, handler: MessageHandler): ReturnType<Broker['subscribe']> =>
-        broker.subscribe(channel, (m) => {
-          handler(m);
-          const n = clientsOf(channel);
-          if (n === 0) return;
-          fannedOut.inc(n);
-          const at = publishedAtOf(m.data);
-          if (at !== undefined) lag.observe(Math.max(0, Date.now() - at) / 1000);
-        });
-      return new Proxy(broker, {
-        get(target, prop, receiver) {
-          if (prop === 'subscribe') return subscribe;
-          const v = Reflect.get(target, prop, receiver) as unknown;
-          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-        },
-      });
+    framesFannedOut: () => frames,
+    instrument(broker) {
+      /** After the hub's handler: the frames it just handed out, and how long after publishing. */
+      const measure = (channel: string, data: string): void => {
+        const n = hub?.clientCount(channel) ?? 0;
+        if (n === 0) return;
+        frames += n;
+        fannedOut.inc(n);
+        const at = publishedAtOf(data);
+        if (at !== undefined) lag.observe(Math.max(0, Date.now() - at) / 1000);
+      };
+      return {
+        kind: broker.kind,
+        subscribe: (channel: string, handler: MessageHandler) =>
+          broker.subscribe(channel, (m) => {
+            handler(m);
+            measure(channel, m.data);
+          }),
+        publish: (items) => broker.publish(items),
+        history: (channel, afterId) => broker.history(channel, afterId),
+        latest: (channel) => broker.latest(channel),
+        ready: () => broker.ready(),
+        stats: () => broker.stats(),
+        close: () => broker.close(),
+      };
     },
   };
 }
