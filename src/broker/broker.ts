@@ -97,7 +97,7 @@ export function decodeMessage(payload: string): BrokerMessage | undefined {
 }
 
 /** Decodes a live or stored payload: a JSON object whose `time` is the tick instant. Undefined if unusable. */
-export function decodeSnapshotMessage(data: string): BrokerMessage | undefined {
+function decodeSnapshotMessage(data: string): BrokerMessage | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(data);

@@ -19,7 +19,7 @@ import type { RedisTopology, TopologyContext } from './redis-topology.ts';
 const NODE_WARN_INTERVAL_MS = 10_000;
 
 /** How often the slot map is asked for while all is well; a failing node asks at once. */
-export const SLOTS_REFRESH_MS = 1000;
+const SLOTS_REFRESH_MS = 1000;
 
 /** Options every connection to the cluster shares, the broker's and the presence store's. */
 export function clusterOptions(connectionName: string, commandTimeoutMs: number): ClusterOptions {
@@ -38,113 +38,126 @@ export function clusterOptions(connectionName: string, commandTimeoutMs: number)
   };
 }
 
-export function redisCluster(nodes: readonly ClusterNode[], context: TopologyContext): RedisTopology {
-  const { events, log } = context;
-  const cluster = new Cluster(
-    nodes.map((n) => ({ host: n.host, port: n.port })),
-    {
-      ...clusterOptions(context.clientName, context.commandTimeoutMs),
-      shardedSubscribers: true,
-      retryDelayOnFailover: 0,
-      retryDelayOnClusterDown: 0,
-      slotsRefreshTimeout: 2000,
-    },
-  );
+export class ClusterTopology implements RedisTopology {
+  readonly kind = 'redis-cluster';
+  readonly label = 'redis cluster';
+  readonly hashTag = true;
+  readonly announce = 'spublish';
+  readonly commands: Cluster;
   /** pub/sub keys released while the cluster was not ready: SUNSUBSCRIBE them once it is */
-  const releaseLater = new Set<string>();
-  const nodeWarnedAt = new Map<string, number>();
-  let closed = false;
+  private readonly releaseLater = new Set<string>();
+  private readonly nodeWarnedAt = new Map<string, number>();
+  private closed = false;
 
-  cluster.on('smessage', (key: string, payload: string) => events.message(key, payload));
-  // ioredis has SSUBSCRIBEd again on replaced subscriber connections: deliver what the outage hid.
-  cluster.on('subscribersReady', () => {
-    if (!closed && cluster.status === 'ready') events.subscriptionsRestored();
-  });
-  watchCluster();
+  constructor(
+    private readonly nodes: readonly ClusterNode[],
+    private readonly context: TopologyContext,
+  ) {
+    this.commands = new Cluster(
+      nodes.map((n) => ({ host: n.host, port: n.port })),
+      {
+        ...clusterOptions(context.clientName, context.commandTimeoutMs),
+        shardedSubscribers: true,
+        retryDelayOnFailover: 0,
+        retryDelayOnClusterDown: 0,
+        slotsRefreshTimeout: 2000,
+      },
+    );
+    this.commands.on('smessage', (key: string, payload: string) => context.events.message(key, payload));
+    // ioredis has SSUBSCRIBEd again on replaced subscriber connections: deliver what the outage hid.
+    this.commands.on('subscribersReady', () => {
+      if (!this.closed && this.commands.status === 'ready') context.events.subscriptionsRestored();
+    });
+    this.watch();
+  }
 
   /** One line when the cluster is lost or back, and a rate-limited warning per failing node: not one per retry. */
-  function watchCluster(): void {
+  private watch(): void {
+    const { log, events } = this.context;
     let everUp = false;
     let up = false;
     let downSince = Date.now();
-    cluster.on('ready', () => {
+    this.commands.on('ready', () => {
       if (everUp) {
         events.reconnected();
         log.info({ downMs: Date.now() - downSince }, 'redis cluster connection restored');
-      } else log.info({ nodes: nodes.map((n) => `${n.host}:${n.port}`) }, 'redis cluster connected');
+      } else log.info({ nodes: this.nodes.map((n) => `${n.host}:${n.port}`) }, 'redis cluster connected');
       everUp = up = true;
-      releasePending();
+      this.releasePending();
     });
-    cluster.on('close', () => {
+    this.commands.on('close', () => {
       if (!up) return;
       up = false;
       downSince = Date.now();
-      if (!closed) log.warn('redis cluster connection lost; reconnecting');
+      if (!this.closed) log.warn('redis cluster connection lost; reconnecting');
     });
     // 'error' carries cluster-wide failures (no startup node reachable, a subscriber that cannot connect); without a
     // listener an EventEmitter 'error' would crash the process.
-    cluster.on('error', (err: Error) => nodeTrouble('cluster', err));
-    cluster.on('node error', (err: Error, node: string) => nodeTrouble(node, err));
-    cluster.on('nodeError', (err: Error, node: string) => nodeTrouble(node, err));
+    this.commands.on('error', (err: Error) => this.nodeTrouble('cluster', err));
+    this.commands.on('node error', (err: Error, node: string) => this.nodeTrouble(node, err));
+    this.commands.on('nodeError', (err: Error, node: string) => this.nodeTrouble(node, err));
   }
 
-  function nodeTrouble(node: string, err: Error): void {
+  private nodeTrouble(node: string, err: Error): void {
+    const { log } = this.context;
     log.debug({ node, err: err.message }, 'redis cluster error');
-    if (closed) return;
+    if (this.closed) return;
     // Maybe a failover: learn who owns the slots now (ioredis runs one refresh at a time and queues the rest).
-    if (!isReplyError(err)) cluster.refreshSlotsCache(() => {});
+    if (!isReplyError(err)) this.commands.refreshSlotsCache(() => {});
     const now = Date.now();
-    if (now - (nodeWarnedAt.get(node) ?? 0) < NODE_WARN_INTERVAL_MS) return;
-    nodeWarnedAt.set(node, now);
+    if (now - (this.nodeWarnedAt.get(node) ?? 0) < NODE_WARN_INTERVAL_MS) return;
+    this.nodeWarnedAt.set(node, now);
     log.warn({ node, err: err.message }, 'redis cluster node unreachable; retrying');
   }
 
-  function releasePending(): void {
-    for (const key of releaseLater) if (!events.isHeld(key)) sunsubscribe(key);
-    releaseLater.clear();
+  /** By the master that owns each item's slot: one pipeline per shard (a MULTI cannot span slots, nor a pipeline nodes). */
+  pipelineGroups(items: readonly PublishItem[], slotKey: (item: PublishItem) => string): PublishItem[][] {
+    const groups = new Map<string, PublishItem[]>();
+    for (const item of items) {
+      const slot = calculateSlot(slotKey(item));
+      const owner = this.commands.slots[slot]?.[0] ?? `slot ${slot}`;
+      let group = groups.get(owner);
+      if (!group) groups.set(owner, (group = []));
+      group.push(item);
+    }
+    return [...groups.values()];
   }
 
-  function sunsubscribe(key: string): void {
+  subscribe(...keys: string[]): Promise<unknown> {
+    return this.commands.ssubscribe(...keys);
+  }
+
+  release(key: string): void {
+    if (this.closed) return;
+    // While the cluster is down ioredis would not even record the release, and would SSUBSCRIBE the channel again on
+    // reconnect: remember it and release it once connected.
+    if (this.commands.status !== 'ready') this.releaseLater.add(key);
+    else this.sunsubscribe(key);
+  }
+
+  private releasePending(): void {
+    for (const key of this.releaseLater) if (!this.context.events.isHeld(key)) this.sunsubscribe(key);
+    this.releaseLater.clear();
+  }
+
+  private sunsubscribe(key: string): void {
     // Sent even when the shard's subscriber is down: ioredis drops the channel from the set it resubscribes first.
     // Commands on one subscriber connection run in order, so an SUNSUBSCRIBE behind a pending SSUBSCRIBE wins.
+    const failed = (err: Error): void => this.context.log.debug({ key, err: err.message }, 'sunsubscribe failed');
     try {
-      cluster.sunsubscribe(key).catch((err: Error) => log.debug({ key, err: err.message }, 'sunsubscribe failed'));
+      this.commands.sunsubscribe(key).catch(failed);
     } catch (err) {
-      log.debug({ key, err: (err as Error).message }, 'sunsubscribe failed');
+      failed(err as Error);
     }
   }
 
-  return {
-    kind: 'redis-cluster',
-    label: 'redis cluster',
-    hashTag: true,
-    announce: 'spublish',
-    commands: cluster,
-    /** By the master that owns each item's slot: one pipeline per shard (a MULTI cannot span slots, nor a pipeline nodes). */
-    pipelineGroups(items, slotKey) {
-      const groups = new Map<string, PublishItem[]>();
-      for (const item of items) {
-        const slot = calculateSlot(slotKey(item));
-        const owner = cluster.slots[slot]?.[0] ?? `slot ${slot}`;
-        let group = groups.get(owner);
-        if (!group) groups.set(owner, (group = []));
-        group.push(item);
-      }
-      return [...groups.values()];
-    },
-    subscribe: (...keys) => cluster.ssubscribe(...keys),
-    release(key) {
-      if (closed) return;
-      // While the cluster is down ioredis would not even record the release, and would SSUBSCRIBE the channel again on
-      // reconnect: remember it and release it once connected.
-      if (cluster.status !== 'ready') releaseLater.add(key);
-      else sunsubscribe(key);
-    },
-    notReady: () => (cluster.status === 'ready' ? undefined : `redis cluster is not connected (${cluster.status})`),
-    async close() {
-      closed = true;
-      releaseLater.clear();
-      await quitGracefully(cluster);
-    },
-  };
+  notReady(): string | undefined {
+    return this.commands.status === 'ready' ? undefined : `redis cluster is not connected (${this.commands.status})`;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.releaseLater.clear();
+    await quitGracefully(this.commands);
+  }
 }

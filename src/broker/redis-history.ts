@@ -7,7 +7,7 @@ import { isUnavailable } from './redis-connection.ts';
 // message, reading the history back, and counting what cannot be decoded.
 
 /** The one field of a history stream entry. */
-export const HISTORY_FIELD = 'data';
+const HISTORY_FIELD = 'data';
 /** Unparsable messages are counted each time but logged at most this often. */
 const UNPARSABLE_LOG_INTERVAL_MS = 10_000;
 

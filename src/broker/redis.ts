@@ -12,7 +12,7 @@ import {
   type Unsubscribe,
 } from './broker.ts';
 import { LocalSubscriptions } from './local-subscriptions.ts';
-import { redisCluster } from './redis-cluster.ts';
+import { ClusterTopology } from './redis-cluster.ts';
 import { isUnavailable, type RedisTarget } from './redis-connection.ts';
 import {
   UnparsableCounter,
@@ -24,7 +24,7 @@ import {
   runPipeline,
   type TickStore,
 } from './redis-history.ts';
-import { singleServer } from './redis-single.ts';
+import { SingleServerTopology } from './redis-single.ts';
 import type { RedisTopology } from './redis-topology.ts';
 
 // The Redis broker, on one server or a Redis Cluster: (S)PUBLISH on `<prefix>sky:<channel>` for live delivery, XADD to
@@ -71,7 +71,7 @@ export class RedisBroker implements Broker {
         isHeld: (key: string) => this.isHeld(key),
       },
     };
-    this.topology = options.nodes ? redisCluster(options.nodes, context) : singleServer(options.url, context);
+    this.topology = options.nodes ? new ClusterTopology(options.nodes, context) : new SingleServerTopology(options.url, context);
     this.kind = this.topology.kind;
     this.store = {
       keys: redisKeys(options.prefix, { hashTag: this.topology.hashTag }),
