@@ -38,7 +38,8 @@ export function redisKeys(prefix: string, { hashTag }: { hashTag: boolean }): Re
   };
 }
 
-export interface TickStore {
+/** Where and how long the broker keeps messages: the key names, the history cap and its expiry. */
+export interface RedisLayout {
   keys: RedisKeys;
   /** approximate number of entries kept per history stream (MAXLEN ~) */
   historyLength: number;
@@ -46,25 +47,25 @@ export interface TickStore {
   historyTtlMs: number;
 }
 
-/** Commands queued per item by queueTick: XADD, PEXPIRE, (S)PUBLISH. */
+/** Commands queued per item by queueMessage: XADD, PEXPIRE, (S)PUBLISH. */
 const COMMANDS_PER_ITEM = 3;
 
 /**
  * Queues one item: XADD to the capped history (entry id `<ms>-0`), refresh its expiry, then announce it. XADD before
  * the announcement on one connection: whoever receives a message finds it in the history.
  */
-export function queueTick(
+export function queueMessage(
   pipeline: ChainableCommander,
-  store: TickStore,
+  layout: RedisLayout,
   item: PublishItem,
   announce: 'publish' | 'spublish',
 ): void {
   const { channel, id } = item;
   const data = encodeMessage(item);
-  const hkey = store.keys.history(channel);
-  pipeline.xadd(hkey, 'MAXLEN', '~', String(store.historyLength), `${id}-0`, HISTORY_FIELD, data);
-  pipeline.pexpire(hkey, store.historyTtlMs);
-  pipeline[announce](store.keys.sky(channel), data);
+  const hkey = layout.keys.history(channel);
+  pipeline.xadd(hkey, 'MAXLEN', '~', String(layout.historyLength), `${id}-0`, HISTORY_FIELD, data);
+  pipeline.pexpire(hkey, layout.historyTtlMs);
+  pipeline[announce](layout.keys.sky(channel), data);
 }
 
 /** The outcome of one pipeline of queued messages: its replies, or the error that sank it whole. */
@@ -80,7 +81,7 @@ export async function runPipeline(pipeline: ChainableCommander): Promise<Pipelin
 }
 
 /**
- * Adds the outcome of `items` (queued in order by queueTick) to `result`; returns whether anything failed because the
+ * Adds the outcome of `items` (queued in order by queueMessage) to `result`; returns whether anything failed because the
  * backend could not serve (rather than refused one item).
  */
 export function collectOutcome(items: readonly PublishItem[], outcome: PipelineOutcome, result: PublishResult): boolean {

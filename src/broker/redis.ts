@@ -19,10 +19,10 @@ import {
   collectOutcome,
   decodeHistory,
   historyRangeArgs,
-  queueTick,
+  queueMessage,
   redisKeys,
   runPipeline,
-  type TickStore,
+  type RedisLayout,
 } from './redis-history.ts';
 import { SingleServerTopology } from './redis-single.ts';
 import type { RedisTopology } from './redis-topology.ts';
@@ -49,7 +49,7 @@ export type RedisBrokerOptions = RedisTarget & {
 export class RedisBroker implements Broker {
   readonly kind: RedisTopology['kind'];
   private readonly topology: RedisTopology;
-  private readonly store: TickStore;
+  private readonly layout: RedisLayout;
   private readonly subscriptions: LocalSubscriptions;
   private readonly unparsable: UnparsableCounter;
   private readonly log: Logger;
@@ -73,27 +73,27 @@ export class RedisBroker implements Broker {
     };
     this.topology = options.nodes ? new ClusterTopology(options.nodes, context) : new SingleServerTopology(options.url, context);
     this.kind = this.topology.kind;
-    this.store = {
+    this.layout = {
       keys: redisKeys(options.prefix, { hashTag: this.topology.hashTag }),
       historyLength: options.historyLength,
       historyTtlMs: options.historyTtlMs,
     };
     this.subscriptions = new LocalSubscriptions(
       {
-        open: (channel) => this.topology.subscribe(this.store.keys.sky(channel)),
-        close: (channel) => this.topology.release(this.store.keys.sky(channel)),
+        open: (channel) => this.topology.subscribe(this.layout.keys.sky(channel)),
+        close: (channel) => this.topology.release(this.layout.keys.sky(channel)),
       },
       this.log,
     );
   }
 
   private receive(key: string, payload: string): void {
-    const channel = this.store.keys.channelOf(key);
+    const channel = this.layout.keys.channelOf(key);
     if (channel !== undefined) this.subscriptions.receive(channel, payload, this.unparsable, key);
   }
 
   private isHeld(key: string): boolean {
-    const channel = this.store.keys.channelOf(key);
+    const channel = this.layout.keys.channelOf(key);
     return channel !== undefined && this.subscriptions.has(channel);
   }
 
@@ -104,7 +104,7 @@ export class RedisBroker implements Broker {
   private resubscribe(): void {
     if (this.subscriptions.size === 0 || this.closed) return;
     const entries = this.subscriptions.entries();
-    const confirmed = this.topology.subscribe(...entries.map(([channel]) => this.store.keys.sky(channel)));
+    const confirmed = this.topology.subscribe(...entries.map(([channel]) => this.layout.keys.sky(channel)));
     for (const [, entry] of entries) entry.confirmed = confirmed;
     confirmed.then(
       () => {
@@ -122,16 +122,16 @@ export class RedisBroker implements Broker {
   }
 
   /**
-   * Each group of the topology in one pipeline, all groups at once: XADD before (S)PUBLISH per item (queueTick). A group
+   * Each group of the topology in one pipeline, all groups at once: XADD before (S)PUBLISH per item (queueMessage). A group
    * whose server is down fails only its items; nothing out and something unavailable is BrokerUnavailableError.
    */
   async publish(items: readonly PublishItem[]): Promise<PublishResult> {
     this.assertReady('command');
-    const groups = this.topology.pipelineGroups(items, (item) => this.store.keys.history(item.channel));
+    const groups = this.topology.pipelineGroups(items, (item) => this.layout.keys.history(item.channel));
     const outcomes = await Promise.all(
       groups.map((group) => {
         const pipeline = this.topology.commands.pipeline();
-        for (const item of group) queueTick(pipeline, this.store, item, this.topology.announce);
+        for (const item of group) queueMessage(pipeline, this.layout, item, this.topology.announce);
         return runPipeline(pipeline);
       }),
     );
@@ -152,13 +152,13 @@ export class RedisBroker implements Broker {
   }
 
   async history(channel: string, afterId: number): Promise<BrokerMessage[]> {
-    const key = this.store.keys.history(channel);
-    const range = historyRangeArgs(afterId, this.store.historyLength);
+    const key = this.layout.keys.history(channel);
+    const range = historyRangeArgs(afterId, this.layout.historyLength);
     return this.readHistory(key, () => this.topology.commands.xrange(key, ...range));
   }
 
   async latest(channel: string): Promise<BrokerMessage | undefined> {
-    const key = this.store.keys.history(channel);
+    const key = this.layout.keys.history(channel);
     return (await this.readHistory(key, () => this.topology.commands.xrevrange(key, '+', '-', 'COUNT', 1)))[0];
   }
 
