@@ -1,8 +1,7 @@
-import { parseClusterNodes, type Config } from '../config.ts';
+import { redisTarget, type Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { Broker } from './broker.ts';
 import { createMemoryBroker } from './memory.ts';
-import type { RedisTarget } from './redis-connection.ts';
 import { createRedisBroker } from './redis.ts';
 
 // The one decision between the embedded broker, one Redis and a Redis Cluster, from configuration.
@@ -12,13 +11,6 @@ export type BrokerConfig = Pick<Config, 'REDIS_URL' | 'REDIS_CLUSTER_NODES' | 'R
 /** Ticks kept per channel: HISTORY_SECONDS worth at TICK_MS. */
 export const historyLength = (config: BrokerConfig): number =>
   Math.max(1, Math.ceil((config.HISTORY_SECONDS * 1000) / config.TICK_MS));
-
-/** The Redis the configuration names (a cluster's seeds or one server), or undefined for the in-memory mode. */
-export function redisTarget(config: Pick<Config, 'REDIS_URL' | 'REDIS_CLUSTER_NODES'>): RedisTarget | undefined {
-  if (config.REDIS_CLUSTER_NODES) return { nodes: parseClusterNodes(config.REDIS_CLUSTER_NODES) };
-  if (config.REDIS_URL) return { url: config.REDIS_URL };
-  return undefined;
-}
 
 export function createBroker(config: BrokerConfig, log: Logger): Broker {
   const target = redisTarget(config);

@@ -1,11 +1,7 @@
 import type { RedisOptions } from 'ioredis';
-import type { ClusterNode } from '../config.ts';
 
 // How every Orrery connection to Redis (or to one node of a Redis Cluster) behaves, broker and presence store alike:
 // fail fast rather than queue, reconnect on one schedule, and leave cleanly.
-
-/** Where a Redis connection goes: one server (REDIS_URL) or the seeds of a Redis Cluster (REDIS_CLUSTER_NODES). */
-export type RedisTarget = { url: string; nodes?: undefined } | { nodes: readonly ClusterNode[]; url?: undefined };
 
 /**
  * The one reconnect schedule: doubling from 50 ms, at most half a second between attempts, so live updates resume

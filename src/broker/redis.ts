@@ -1,3 +1,4 @@
+import type { RedisTarget } from '../config.ts';
 import type { Logger } from '../log.ts';
 import {
   BrokerClosedError,
@@ -13,7 +14,7 @@ import {
 } from './broker.ts';
 import { LocalSubscriptions } from './local-subscriptions.ts';
 import { ClusterTopology } from './redis-cluster.ts';
-import { isUnavailable, type RedisTarget } from './redis-connection.ts';
+import { isUnavailable } from './redis-connection.ts';
 import {
   UnparsableCounter,
   collectOutcome,

@@ -1,5 +1,4 @@
-import { redisTarget } from '../broker/index.ts';
-import type { Config } from '../config.ts';
+import { redisTarget, type Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { createRedisPresence } from './redis-store.ts';
 import { createMemoryPresence, type PresenceStore } from './store.ts';

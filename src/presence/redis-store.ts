@@ -1,6 +1,7 @@
 import { Cluster, Redis } from 'ioredis';
 import { clusterOptions } from '../broker/redis-cluster.ts';
-import { failFastOptions, quitGracefully, type RedisTarget } from '../broker/redis-connection.ts';
+import { failFastOptions, quitGracefully } from '../broker/redis-connection.ts';
+import type { RedisTarget } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { decodeReport, encodeReport, reportKey, type PresenceStore, type Report } from './store.ts';
 
