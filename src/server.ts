@@ -132,25 +132,20 @@ function buildNode(options: ServerOptions): ApiNode {
   });
   const kernelStalls = watchKernelStalls(config, log);
   const trusted = parseTrustedProxies(config.TRUSTED_PROXIES);
-  const app = buildApp({ config, log, hub, metrics, status, tracker, kernelStalls, trusted, ready });
+  const app = buildApp({ config, log, hub, metrics, status, kernelStalls, trusted }, tracker, ready);
   // Raw requests are checked before any URL parser resolves their targets (raw-request.ts).
   const fetch = guardRawRequest(app.fetch as ApiNode['fetch']);
   const drain = (): void => void (draining = true);
   return { id, config, log, broker, hub, metrics, presence, status, kernelStalls, trusted, fetch, drain };
 }
 
-function buildApp(n: {
-  config: Config;
-  log: Logger;
-  hub: Hub;
-  metrics: Metrics;
-  status: StatusChannel;
-  tracker: PresenceTracker;
-  kernelStalls: KernelStallWatch | undefined;
-  trusted: ReturnType<typeof parseTrustedProxies>;
-  ready: () => boolean;
-}): ReturnType<typeof createApp> {
-  const { config, log, metrics, tracker } = n;
+/** The HTTP routes over the node's parts; stream opens and closes counted for presence and metrics. */
+function buildApp(
+  n: Pick<ApiNode, 'config' | 'log' | 'hub' | 'metrics' | 'status' | 'kernelStalls' | 'trusted'>,
+  tracker: PresenceTracker,
+  ready: () => boolean,
+): ReturnType<typeof createApp> {
+  const { config, log, metrics } = n;
   const limiter = createStreamLimiter({
     max: config.MAX_STREAMS_PER_CLIENT,
     trusted: n.trusted,
@@ -163,7 +158,7 @@ function buildApp(n: {
     kernelStalls: n.kernelStalls,
   };
   return createApp({
-    ready: n.ready,
+    ready,
     logger: log,
     webRoot: WEB_ROOT,
     stream: {
