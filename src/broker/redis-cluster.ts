@@ -25,8 +25,7 @@ const SLOTS_REFRESH_MS = 1000;
 export function clusterOptions(connectionName: string, commandTimeoutMs: number): ClusterOptions {
   return {
     redisOptions: failFastOptions({ connectionName, commandTimeoutMs }),
-    // Fail fast rather than queue or retry: a tick that cannot go out now is worthless later, the next one follows,
-    // and a stream client is better told to retry than left hanging. Redirections (MOVED/ASK) are still followed.
+    // No queue at the cluster level either (see failFastOptions); redirections (MOVED/ASK) are still followed.
     enableOfflineQueue: false,
     clusterRetryStrategy: reconnectDelay,
     // A node connection that drops reconnects by itself (a restarted master on the same address comes back).
@@ -58,6 +57,7 @@ export class ClusterTopology implements RedisTopology {
       {
         ...clusterOptions(context.clientName, context.commandTimeoutMs),
         shardedSubscribers: true,
+        // The broker fails fast: a command caught in a failover or a down cluster fails now (the next tick follows).
         retryDelayOnFailover: 0,
         retryDelayOnClusterDown: 0,
         slotsRefreshTimeout: 2000,
