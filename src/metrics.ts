@@ -52,6 +52,18 @@ export function createMetrics(options: { node: string; defaults?: boolean }): Me
   registerHubMetrics(registers, () => hub);
   const tick = registerTickAndBrokerMetrics(registers, () => watched);
   const { fannedOut, conflated, dropped, opened, refusals, lag, requests } = registerStreamMetrics(registers);
+  // Every request lands in one of a short, closed list of label sets: each one's child is looked up once (prom-client
+  // would otherwise hash the label object on every request).
+  const requestChildren = new Map<string, ReturnType<typeof requests.labels>>();
+  const requestTimer = (method: string, route: string, status: number) => {
+    const key = `${method} ${route} ${status}`;
+    let child = requestChildren.get(key);
+    if (child === undefined) {
+      child = requests.labels(method, route, String(status));
+      requestChildren.set(key, child);
+    }
+    return child;
+  };
 
   return {
     registry,
@@ -66,7 +78,7 @@ export function createMetrics(options: { node: string; defaults?: boolean }): Me
       refusals.inc({ reason });
     },
     httpRequest(method, route, status, seconds) {
-      requests.observe({ method, route, status }, seconds);
+      requestTimer(method, route, status).observe(seconds);
     },
     tick,
     watchHub(h, b) {

@@ -1,6 +1,6 @@
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { quote } from './observer.ts';
-import { addResponseHeaders } from './response-headers.ts';
+import { addResponseHeaders, requestHeader } from './response-headers.ts';
 
 // Cross-origin access: pages on other sites may call the API and open EventSources on every stream.
 // `*` (the default) lets any origin in; an allow-list (CORS_ORIGINS="https://a.example,https://b.example") lets in
@@ -42,7 +42,7 @@ type Fetch<E> = (request: Request, env: E) => Response | Promise<Response>;
  */
 export function withCors<E>(fetch: Fetch<E>, policy: CorsPolicy): Fetch<E> {
   return (request, env) => {
-    const origin = request.headers.get('origin');
+    const origin = requestHeader(request, env, 'origin');
     if (origin === null) return fetch(request, env);
     const allowed = policy.any || policy.origins.has(origin) || isSameOrigin(origin, request.headers.get('host'));
     if (!allowed) {

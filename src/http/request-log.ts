@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
-import { addResponseHeaders } from './response-headers.ts';
+import { addResponseHeaders, requestHeader, setResponseHeader } from './response-headers.ts';
 
 // Around the whole app: every request gets an id (the caller's X-Request-Id when it is a sane token, else a new
 // UUID), returned as X-Request-Id (streams too), one access-log line when it is answered, and its duration in the
@@ -45,12 +45,12 @@ type Fetch<E> = (request: Request, env: E) => Response | Promise<Response>;
 export function withRequestLog<E>(fetch: Fetch<E>, deps: RequestLogDeps): Fetch<E> {
   return (request, env) => {
     const started = performance.now();
-    const given = request.headers.get('x-request-id');
+    const given = requestHeader(request, env, 'x-request-id');
     const id = given !== null && SANE_ID.test(given) ? given : randomUUID();
     addResponseHeaders(request, { 'X-Request-Id': id });
     const done = (res: Response): Response => {
       const stream = res === RESPONSE_ALREADY_SENT;
-      if (!stream) res.headers.set('X-Request-Id', id);
+      if (!stream) setResponseHeader(res, env, 'X-Request-Id', id);
       const status = stream ? 200 : res.status;
       const ms = performance.now() - started;
       const path = pathOf(request.url);
