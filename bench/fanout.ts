@@ -346,7 +346,10 @@ async function orreryTarget(pattern: string, profileDir: string | undefined): Pr
     writer: [...new Set(apis.map((a) => String(a.logs.find((l) => l.fanoutWriter !== undefined)?.fanoutWriter ?? 'unknown')))].join('+'),
     gcPauses: () => apis.flatMap((a) => parseGcTrace(a.text(), spawnedAt)),
     async published(w0, w1) {
-      const count = "return #redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[2])";
+      // Snapshots only: the load client counts one snapshot per tick, and a happening (sky-event) shares the channel.
+      const count =
+        "local n = 0 for _, e in ipairs(redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[2])) do " +
+        "if string.find(e[2][2], '\"bodies\":[', 1, true) then n = n + 1 end end return n";
       return Promise.all(
         CHANNEL_IDS.map(async (ch) => Number(await redisCommand(redis.url, 'EVAL', count, 1, `${prefix}history:${ch}`, `${w0}-0`, `${w1 - 1}-0`))),
       );
