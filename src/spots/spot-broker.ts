@@ -1,0 +1,266 @@
+import { BrokerError, type Broker, type BrokerMessage, type BrokerStats, type MessageHandler, type PublishItem, type PublishResult, type Unsubscribe } from '../broker/broker.ts';
+import type { Logger } from '../log.ts';
+import { cellOf, type Cell } from '../sky/cell.ts';
+import { decodeGeoFrame, type GeoFrame } from '../sky/geo-frame.ts';
+import { isoString } from '../sky/isotime.ts';
+import { SpotSky } from '../sky/spot-sky.ts';
+import { FRAME_CHANNEL, isSpotChannel, spotHead, spotObserverOf } from './channel.ts';
+
+// Exact-spot streams on an API node, as a broker the hub uses like any other: a spot channel (`spot:<lat>,<lon>,<elev>`,
+// channel.ts) is "subscribed" by registering its cell here, and its messages are computed here from the worker's
+// geocentric frame (FRAME_CHANNEL) instead of coming from Redis. Every other channel passes straight to the real
+// broker. So the hub's fan-out, conflation, latest-on-connect and resume work for spots unchanged.
+//
+// One frame subscription per node while any spot is watched. Per frame: each cell watched here is computed once
+// (SpotSky), then each distinct requested observer in it gets its own message (the cell's bodies behind that
+// observer's head), which the hub frames once for all of that observer's clients. The last viewer of a cell leaving
+// drops the cell; the last cell leaving drops the frame subscription.
+//
+// A tick's cells are computed in chunks, yielding to the event loop between chunks, so the grid streams and new
+// requests on this node are not held up behind thousands of cells; a newer frame arriving meanwhile takes over.
+
+/** Cells computed before yielding to the event loop: a few milliseconds of work, well under a tick. */
+const CHUNK_CELLS = 256;
+
+interface DecodedFrame {
+  id: number;
+  frame: GeoFrame;
+  publishedAt: number;
+  /** `,"time":"…","bodies":` of this tick */
+  timeHead: string;
+}
+
+interface CellState {
+  readonly cell: Cell;
+  readonly sky: SpotSky;
+  /** the frame id the cell was last computed for, and the bodies JSON it gave */
+  lastId: number;
+  lastJson: string;
+  readonly observers: Set<ObserverState>;
+}
+
+interface ObserverState {
+  readonly channel: string;
+  /** the message up to its `time` (spotHead) */
+  readonly head: string;
+  readonly cell: CellState;
+  readonly handlers: Set<MessageHandler>;
+}
+
+export interface SpotStats {
+  /** cells watched on this node */
+  cells: number;
+  /** distinct requested observers (spot channels) watched on this node */
+  observers: number;
+  /** cell computations for a live tick, since start: at most one per cell per tick */
+  computations: number;
+  /** snapshots computed for a client's resume or first message from a past frame (not a live tick) */
+  replays: number;
+}
+
+export interface SpotBrokerOptions {
+  log: Logger;
+}
+
+export class SpotBroker implements Broker {
+  private readonly cells = new Map<string, CellState>();
+  private readonly observers = new Map<string, ObserverState>();
+  private frames: Promise<Unsubscribe> | undefined;
+  private last: DecodedFrame | undefined;
+  private computations = 0;
+  private replays = 0;
+  private unparsable = 0;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly inner: Broker,
+    options: SpotBrokerOptions,
+  ) {
+    this.log = options.log.child({ component: 'spots' });
+  }
+
+  get kind(): Broker['kind'] {
+    return this.inner.kind;
+  }
+
+  publish(items: readonly PublishItem[]): Promise<PublishResult> {
+    return this.inner.publish(items);
+  }
+
+  async subscribe(channel: string, handler: MessageHandler): Promise<Unsubscribe> {
+    if (!isSpotChannel(channel)) return this.inner.subscribe(channel, handler);
+    const observer = this.observerState(channel);
+    const entry: MessageHandler = (m) => handler(m);
+    observer.handlers.add(entry);
+    let done = false;
+    const unsubscribe = (): void => {
+      if (done) return;
+      done = true;
+      this.release(observer, entry);
+    };
+    try {
+      this.frames ??= this.subscribeFrames();
+      await this.frames;
+    } catch (err) {
+      unsubscribe();
+      throw err;
+    }
+    return unsubscribe;
+  }
+
+  private subscribeFrames(): Promise<Unsubscribe> {
+    const subscribing = this.inner.subscribe(FRAME_CHANNEL, (m) => this.onFrame(m));
+    // A failed subscription is forgotten, so the next spot client tries again.
+    subscribing.catch(() => {
+      if (this.frames === subscribing) this.frames = undefined;
+    });
+    return subscribing;
+  }
+
+  private observerState(channel: string): ObserverState {
+    const known = this.observers.get(channel);
+    if (known) return known;
+    const o = spotObserverOf(channel);
+    if (!o) throw new BrokerError(`not a spot channel: ${channel}`);
+    const cell = cellOf(o);
+    let cs = this.cells.get(cell.id);
+    if (!cs) {
+      cs = { cell, sky: new SpotSky(cell), lastId: -1, lastJson: '', observers: new Set() };
+      this.cells.set(cell.id, cs);
+    }
+    const state: ObserverState = { channel, head: spotHead(o, cell), cell: cs, handlers: new Set() };
+    cs.observers.add(state);
+    this.observers.set(channel, state);
+    return state;
+  }
+
+  private release(observer: ObserverState, entry: MessageHandler): void {
+    observer.handlers.delete(entry);
+    if (observer.handlers.size > 0) return;
+    this.observers.delete(observer.channel);
+    const cs = observer.cell;
+    cs.observers.delete(observer);
+    if (cs.observers.size > 0) return;
+    this.cells.delete(cs.cell.id);
+    if (this.cells.size > 0) return;
+    const frames = this.frames;
+    this.frames = undefined;
+    this.last = undefined;
+    frames?.then(
+      (unsubscribe) => unsubscribe(),
+      () => {},
+    );
+  }
+
+  private decode(m: BrokerMessage): DecodedFrame | undefined {
+    const d = decodeGeoFrame(m.data);
+    if (!d) {
+      if (this.unparsable++ === 0) this.log.warn({ id: m.id }, 'a geocentric frame could not be decoded (counted; logged once)');
+      return undefined;
+    }
+    return { id: m.id, frame: d.frame, publishedAt: d.publishedAt, timeHead: `,"time":"${isoString(d.frame.ms)}","bodies":` };
+  }
+
+  private onFrame(m: BrokerMessage): void {
+    if (this.last && m.id <= this.last.id) return;
+    const f = this.decode(m);
+    if (!f) return;
+    this.last = f;
+    const cells = [...this.cells.values()];
+    let i = 0;
+    const step = (): void => {
+      // A newer frame took over (this one ran longer than a tick): its own loop covers every cell.
+      if (this.last !== f) return;
+      const end = Math.min(cells.length, i + CHUNK_CELLS);
+      for (; i < end; i++) this.deliver(cells[i]!, f);
+      if (i < cells.length) setImmediate(step);
+    };
+    step();
+  }
+
+  private deliver(cs: CellState, f: DecodedFrame): void {
+    if (cs.observers.size === 0) return; // left while the tick was in progress
+    const tail = `${f.timeHead}${this.bodiesOf(cs, f)},"publishedAt":${f.publishedAt}}`;
+    for (const o of cs.observers) {
+      const message: BrokerMessage = { id: f.id, data: o.head + tail };
+      for (const h of o.handlers) {
+        try {
+          h(message);
+        } catch (err) {
+          this.log.error({ err, channel: o.channel }, 'spot handler failed');
+        }
+      }
+    }
+  }
+
+  /** The cell's bodies at the frame: computed at most once per frame; an older frame is computed aside. */
+  private bodiesOf(cs: CellState, f: DecodedFrame): string {
+    if (cs.lastId === f.id) return cs.lastJson;
+    if (f.id < cs.lastId) {
+      this.replays++;
+      return new SpotSky(cs.cell).computeJson(f.frame);
+    }
+    cs.lastJson = cs.sky.computeJson(f.frame);
+    cs.lastId = f.id;
+    this.computations++;
+    return cs.lastJson;
+  }
+
+  async latest(channel: string): Promise<BrokerMessage | undefined> {
+    if (!isSpotChannel(channel)) return this.inner.latest(channel);
+    let f = this.last;
+    if (!f) {
+      const m = await this.inner.latest(FRAME_CHANNEL);
+      f = m && this.decode(m);
+      if (!f) return undefined;
+      // Kept as the node's latest frame only while spots are watched and no newer one arrived meanwhile.
+      if (this.cells.size > 0 && (!this.last || this.last.id < f.id)) this.last = f;
+    }
+    const observer = this.observers.get(channel);
+    if (observer) return { id: f.id, data: `${observer.head}${f.timeHead}${this.bodiesOf(observer.cell, f)},"publishedAt":${f.publishedAt}}` };
+    return this.replay(channel, [f])[0];
+  }
+
+  async history(channel: string, afterId: number): Promise<BrokerMessage[]> {
+    if (!isSpotChannel(channel)) return this.inner.history(channel, afterId);
+    const frames: DecodedFrame[] = [];
+    for (const m of await this.inner.history(FRAME_CHANNEL, afterId)) {
+      const f = this.decode(m);
+      if (f) frames.push(f);
+    }
+    return this.replay(channel, frames);
+  }
+
+  /** Past frames for one observer, computed on a SpotSky of their own (the live cell's stays on the live ticks). */
+  private replay(channel: string, frames: readonly DecodedFrame[]): BrokerMessage[] {
+    if (frames.length === 0) return [];
+    const o = spotObserverOf(channel);
+    if (!o) throw new BrokerError(`not a spot channel: ${channel}`);
+    const cell = cellOf(o);
+    const head = spotHead(o, cell);
+    const sky = new SpotSky(cell);
+    this.replays += frames.length;
+    return frames.map((f) => ({ id: f.id, data: `${head}${f.timeHead}${sky.computeJson(f.frame)},"publishedAt":${f.publishedAt}}` }));
+  }
+
+  ready(): boolean {
+    return this.inner.ready();
+  }
+
+  stats(): BrokerStats {
+    const s = this.inner.stats();
+    return { ...s, unparsable: s.unparsable + this.unparsable };
+  }
+
+  spotStats(): SpotStats {
+    return { cells: this.cells.size, observers: this.observers.size, computations: this.computations, replays: this.replays };
+  }
+
+  async close(): Promise<void> {
+    this.cells.clear();
+    this.observers.clear();
+    this.last = undefined;
+    this.frames = undefined;
+    await this.inner.close();
+  }
+}
