@@ -16,15 +16,22 @@ import { FRAME_CHANNEL, isSpotChannel, spotHead, spotObserverOf } from './channe
 // observer's head), which the hub frames once for all of that observer's clients. The last viewer of a cell leaving
 // drops the cell; the last cell leaving drops the frame subscription.
 //
-// A tick's cells are computed in chunks, yielding to the event loop between chunks, so the grid streams and new
-// requests on this node are not held up behind thousands of cells; a newer frame arriving meanwhile takes over.
+// A spot's snapshot is published here, on the node, so this is where its `publishedAt` is stamped. A tick's cells are
+// computed in chunks spread evenly over the first half of the tick (as the worker spreads the grid, PUBLISH_SPREAD), each
+// chunk stamped with its own instant: the grid streams and new requests on this node are never held up behind
+// thousands of cells, and the node's CPU stays level. Half a tick, not the grid's 0.9: a chunk that runs late still ends
+// well before the next frame. A newer frame arriving while a tick is unfinished takes over (its clients skip nothing
+// but that tick's remaining chunks, as a conflated client would).
 
-/** Cells computed before yielding to the event loop: a few milliseconds of work, well under a tick. */
-const CHUNK_CELLS = 256;
+/** Cells per chunk: a few milliseconds of work. */
+const CHUNK_CELLS = 128;
+/** Share of the tick over which a tick's chunks are spread. */
+const SPREAD_OF_TICK = 0.5;
 
 interface DecodedFrame {
   id: number;
   frame: GeoFrame;
+  /** the worker's publish instant (a live tick's chunks carry their own) */
   publishedAt: number;
   /** `,"time":"…","bodies":` of this tick */
   timeHead: string;
@@ -60,6 +67,8 @@ export interface SpotStats {
 
 export interface SpotBrokerOptions {
   log: Logger;
+  /** the worker's tick period (TICK_MS): a tick's cells are spread over half of it */
+  tickMs: number;
 }
 
 export class SpotBroker implements Broker {
@@ -71,12 +80,14 @@ export class SpotBroker implements Broker {
   private replays = 0;
   private unparsable = 0;
   private readonly log: Logger;
+  private readonly spreadMs: number;
 
   constructor(
     private readonly inner: Broker,
     options: SpotBrokerOptions,
   ) {
     this.log = options.log.child({ component: 'spots' });
+    this.spreadMs = options.tickMs * SPREAD_OF_TICK;
   }
 
   get kind(): Broker['kind'] {
@@ -167,20 +178,26 @@ export class SpotBroker implements Broker {
     if (!f) return;
     this.last = f;
     const cells = [...this.cells.values()];
-    let i = 0;
+    const chunks = Math.ceil(cells.length / CHUNK_CELLS);
+    const start = Date.now();
+    let k = 0;
     const step = (): void => {
-      // A newer frame took over (this one ran longer than a tick): its own loop covers every cell.
+      // A newer frame took over: its own loop covers every cell.
       if (this.last !== f) return;
-      const end = Math.min(cells.length, i + CHUNK_CELLS);
-      for (; i < end; i++) this.deliver(cells[i]!, f);
-      if (i < cells.length) setImmediate(step);
+      const publishedAt = Date.now();
+      const end = Math.min(cells.length, (k + 1) * CHUNK_CELLS);
+      for (let i = k * CHUNK_CELLS; i < end; i++) this.deliver(cells[i]!, f, publishedAt);
+      if (++k >= chunks) return;
+      const wait = start + Math.round((k * this.spreadMs) / chunks) - Date.now();
+      if (wait > 0) setTimeout(step, wait);
+      else setImmediate(step);
     };
     step();
   }
 
-  private deliver(cs: CellState, f: DecodedFrame): void {
+  private deliver(cs: CellState, f: DecodedFrame, publishedAt: number): void {
     if (cs.observers.size === 0) return; // left while the tick was in progress
-    const tail = `${f.timeHead}${this.bodiesOf(cs, f)},"publishedAt":${f.publishedAt}}`;
+    const tail = `${f.timeHead}${this.bodiesOf(cs, f)},"publishedAt":${publishedAt}}`;
     for (const o of cs.observers) {
       const message: BrokerMessage = { id: f.id, data: o.head + tail };
       for (const h of o.handlers) {

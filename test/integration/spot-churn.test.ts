@@ -16,7 +16,8 @@ beforeAll(async () => {
   node = await startApiNode({
     TICK_MS: '1000',
     WORKER_LOCATIONS: 'london',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: 'info',
+    ACCESS_LOG: 'off',
     MAX_STREAMS_PER_CLIENT: '0',
     MAX_SPOTS_PER_CLIENT: '0',
     MAX_PENDING_HEADS_PER_CLIENT: '1000',

@@ -130,24 +130,31 @@ describe('GET /stream?lat=&lon= (embedded)', () => {
   });
 
   it(`refuses a client address a spot beyond MAX_SPOTS_PER_CLIENT (${MAX_SPOTS}) distinct ones, not another viewer of one it holds`, async () => {
-    const spots = ['lat=1&lon=1', 'lat=2&lon=2', 'lat=3&lon=3'];
-    const held = await Promise.all(spots.map((q) => stream(`/stream?${q}`)));
+    // Loopback is a trusted proxy by default: the client is the forwarded address.
+    const as = (ip: string) => ({ 'X-Forwarded-For': ip });
+    const held = await Promise.all(['lat=1&lon=1', 'lat=2&lon=2', 'lat=3&lon=3'].map((q) => stream(`/stream?${q}`, as('203.0.113.9'))));
     for (const s of held) expect(s.status).toBe(200);
     // Another stream of a spot in a held cell is fine.
-    const again = await stream('/stream?lat=1.00001&lon=1');
+    const again = await stream('/stream?lat=1.00001&lon=1', as('203.0.113.9'));
     expect(again.status).toBe(200);
-    const res = await fetch(`${node.url}/stream?lat=4&lon=4`, { headers: { Accept: 'text/event-stream' } });
+    const fourth = (ip: string): Promise<Response> =>
+      fetch(`${node.url}/stream?lat=4&lon=4`, { headers: { Accept: 'text/event-stream', ...as(ip) } });
+    const res = await fourth('203.0.113.9');
     expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toBe('5');
     const body = (await res.json()) as { error: string; message: string };
     expect(body).toMatchObject({ error: 'too_many_spots', message: expect.stringContaining('MAX_SPOTS_PER_CLIENT=3') });
+    // Another address is not affected.
+    const other = await fourth('198.51.100.1');
+    expect(other.status).toBe(200);
+    await other.body?.cancel();
     held[0]!.close();
     again.close();
     await expect
       .poll(async () => {
-        const r = await fetch(`${node.url}/stream?lat=4&lon=4`, { headers: { Accept: 'text/event-stream' } });
-        const ok = r.status;
+        const r = await fourth('203.0.113.9');
         await r.body?.cancel();
-        return ok;
+        return r.status;
       }, { timeout: 10_000 })
       .toBe(200);
     for (const s of held) s.close();
