@@ -20,8 +20,9 @@ import { FRAME_CHANNEL, isSpotChannel, spotHead, spotObserverOf } from './channe
 // computed in chunks spread evenly over the first half of the tick (as the worker spreads the grid, PUBLISH_SPREAD), each
 // chunk stamped with its own instant: the grid streams and new requests on this node are never held up behind
 // thousands of cells, and the node's CPU stays level. Half a tick, not the grid's 0.9: a chunk that runs late still ends
-// well before the next frame. A newer frame arriving while a tick is unfinished takes over (its clients skip nothing
-// but that tick's remaining chunks, as a conflated client would).
+// well before the next frame. A newer frame arriving while a tick is unfinished (an overloaded node) takes over, and
+// starts where the unfinished one stopped: the cells it did not reach are the first served, so under overload every
+// cell skips a tick now and then (as a conflated client would) rather than the same cells starving.
 
 /** Cells per chunk: a few milliseconds of work. */
 const CHUNK_CELLS = 128;
@@ -76,6 +77,8 @@ export class SpotBroker implements Broker {
   private readonly observers = new Map<string, ObserverState>();
   private frames: Promise<Unsubscribe> | undefined;
   private last: DecodedFrame | undefined;
+  /** where the last tick's loop stopped (an index into the cells' insertion order): the next tick starts there */
+  private resumeAt = 0;
   private computations = 0;
   private replays = 0;
   private unparsable = 0;
@@ -178,15 +181,18 @@ export class SpotBroker implements Broker {
     if (!f) return;
     this.last = f;
     const cells = [...this.cells.values()];
-    const chunks = Math.ceil(cells.length / CHUNK_CELLS);
+    const n = cells.length;
+    const chunks = Math.ceil(n / CHUNK_CELLS);
+    const first = n === 0 ? 0 : this.resumeAt % n;
     const start = Date.now();
     let k = 0;
     const step = (): void => {
-      // A newer frame took over: its own loop covers every cell.
+      // A newer frame took over: its own loop covers every cell, from where this one stopped.
       if (this.last !== f) return;
       const publishedAt = Date.now();
-      const end = Math.min(cells.length, (k + 1) * CHUNK_CELLS);
-      for (let i = k * CHUNK_CELLS; i < end; i++) this.deliver(cells[i]!, f, publishedAt);
+      const end = Math.min(n, (k + 1) * CHUNK_CELLS);
+      for (let i = k * CHUNK_CELLS; i < end; i++) this.deliver(cells[(first + i) % n]!, f, publishedAt);
+      this.resumeAt = (first + end) % Math.max(1, n);
       if (++k >= chunks) return;
       const wait = start + Math.round((k * this.spreadMs) / chunks) - Date.now();
       if (wait > 0) setTimeout(step, wait);
