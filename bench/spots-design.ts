@@ -21,13 +21,14 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { createRedisBroker } from '../src/broker/redis.ts';
-import { decodeSnapshotMessage, type PublishItem } from '../src/broker/broker.ts';
+import { decodeMessage, type PublishItem } from '../src/broker/broker.ts';
 import { createLogger } from '../src/log.ts';
-import { createGridComputer } from '../src/sky/batch.ts';
+import { BodiesJsonWriter } from '../src/sky/bodies-json.ts';
 import { cellLocation, cellOf, type Cell } from '../src/sky/cell.ts';
+import { PositionCalculator } from '../src/sky/fast-path.ts';
 import { computeGeoFrame, decodeGeoFrame, encodeGeoFrame } from '../src/sky/geo-frame.ts';
+import { createSkyGrid } from '../src/sky/grid.ts';
 import { SpotSky } from '../src/sky/spot-sky.ts';
-import { bodiesJson } from '../src/sky/wire.ts';
 import { startRedisServer } from '../test/setup/redis.ts';
 
 const { values: args } = parseArgs({
@@ -83,7 +84,7 @@ const T0 = Date.UTC(2026, 11, 3, 12, 0, 0);
 // ---- 1. CPU per spot-tick, N cells -----------------------------------------------------------------------------
 function cpuDesignA(cells: Cell[], ticks: number, startMs: number): { first: number; steady: number } {
   const locations = cells.map(cellLocation);
-  const grid = createGridComputer(locations);
+  const grid = createSkyGrid(locations);
   const locationJson = locations.map((l) => JSON.stringify(l));
   // What the worker does per tick per cell: compute, serialise the bodies, assemble the snapshot.
   const tick = (ms: number): void => {
@@ -105,22 +106,26 @@ function cpuDesignA(cells: Cell[], ticks: number, startMs: number): { first: num
 
 function cpuDesignB(cells: Cell[], ticks: number, startMs: number): { first: number; steady: number; frameWorker: number; frameNode: number } {
   const skies = cells.map((c) => new SpotSky(c));
+  // As on an API node: one calculator and one serialiser for every cell; the worker has its own calculator.
+  const calc = new PositionCalculator();
+  const worker = new PositionCalculator();
+  const writer = new BodiesJsonWriter();
   const heads = cells.map((c) => `{"location":${JSON.stringify(cellLocation(c))},"cell":${JSON.stringify(c)}`);
   let frameWorker = 0;
   let frameNode = 0;
   const tick = (ms: number): void => {
     let json = '';
     frameWorker += cpuMs(() => {
-      json = encodeGeoFrame(computeGeoFrame(new Date(ms)), ms);
+      json = encodeGeoFrame(computeGeoFrame(new Date(ms), worker), ms);
     });
-    let frame = decodeGeoFrame(json)!.frame;
+    let frame = decodeGeoFrame(json, calc.constellations)!.frame;
     frameNode += cpuMs(() => {
-      frame = decodeGeoFrame(json)!.frame;
+      frame = decodeGeoFrame(json, calc.constellations)!.frame;
     });
     const head = `,"time":"${new Date(ms).toISOString()}","bodies":`;
     const tail = `,"publishedAt":${ms}}`;
     for (let i = 0; i < skies.length; i++) {
-      const s = `${heads[i]}${head}${skies[i]!.computeJson(frame)}${tail}`;
+      const s = `${heads[i]}${head}${writer.write(skies[i]!.compute(frame, calc), i)}${tail}`;
       if (s.length === 0) throw new Error('empty');
     }
   };
@@ -166,7 +171,7 @@ try {
   await new Promise((r) => setTimeout(r, 300));
   const rc = spots(REDIS_N, 99);
   const locations = rc.map(cellLocation);
-  const grid = createGridComputer(locations);
+  const grid = createSkyGrid(locations);
   const locationJson = locations.map((l) => JSON.stringify(l));
   let received = 0;
   const unsubA = await Promise.all(rc.map((c) => node.subscribe(c.id, () => received++)));
@@ -184,10 +189,10 @@ try {
     const time = new Date(ms);
     const skies = grid.compute(time);
     const head = `,"time":"${time.toISOString()}","bodies":`;
-    const items: PublishItem[] = skies.map((s, i) => ({ channel: rc[i]!.id, id: ms, data: `{"location":${locationJson[i]}${head}${bodiesJson(s.bodies)},"publishedAt":${Date.now()}}` }));
+    const items: PublishItem[] = skies.map((_, i) => ({ channel: rc[i]!.id, id: ms, data: `{"location":${locationJson[i]}${head}${grid.bodiesJson(i)},"publishedAt":${Date.now()}}` }));
     await worker.publish(items);
     nodeDecodeMs += cpuMs(() => {
-      for (const it of items) decodeSnapshotMessage(it.data);
+      for (const it of items) decodeMessage(it.data);
     });
   }
   await new Promise((r) => setTimeout(r, 500));
@@ -195,12 +200,13 @@ try {
   if (received !== REDIS_N * REDIS_TICKS) console.warn(`A: received ${received} of ${REDIS_N * REDIS_TICKS}`);
   for (const u of unsubA) u();
   // B: one frame channel.
+  const frameCalc = new PositionCalculator();
   let frames = 0;
   const unsubB = await node.subscribe('_frame', () => frames++);
   const b0 = await info(probe);
   for (let k = 0; k < REDIS_TICKS; k++) {
     const ms = T0 + 2 * 86_400_000 + k * 1000;
-    await worker.publish([{ channel: '_frame', id: ms, data: encodeGeoFrame(computeGeoFrame(new Date(ms)), Date.now()) }]);
+    await worker.publish([{ channel: '_frame', id: ms, data: encodeGeoFrame(computeGeoFrame(new Date(ms), frameCalc), Date.now()) }]);
   }
   await new Promise((r) => setTimeout(r, 500));
   const b1 = await info(probe);

@@ -1,9 +1,9 @@
 import { BODY_NAMES, ENGINE_BODY } from './bodies.ts';
-import { constellationWithin } from './constellation.ts';
-import { brightnessAt, checkTime, utOf } from './ephemeris.ts';
+import type { ConstellationLookup } from './constellation.ts';
+import { checkTime, utOf, type PositionCalculator } from './fast-path.ts';
 import { isoString } from './isotime.ts';
 import type { Brightness } from './magnitude.ts';
-import { Geo, geocentricAt } from './topocentric.ts';
+import { GeocentricLayout as Geo, geocentricAt } from './topocentric.ts';
 import { spanFor } from './track.ts';
 
 // The observer-independent half of one tick: per body its apparent geocentric vector of date, sidereal time (as the
@@ -32,13 +32,13 @@ export interface GeoFrame {
   shared: readonly (string | null)[];
 }
 
-function withShared(ms: number, geo: Float64Array[], bright: Brightness[], knot: Float64Array): GeoFrame {
-  const shared = geo.map((g) => constellationWithin(g[Geo.JX]!, g[Geo.JY]!, g[Geo.JZ]!, OBSERVER_REACH_AU));
+function withShared(ms: number, geo: Float64Array[], bright: Brightness[], knot: Float64Array, lookup: ConstellationLookup): GeoFrame {
+  const shared = geo.map((g) => lookup.within(g[Geo.JX]!, g[Geo.JY]!, g[Geo.JZ]!, OBSERVER_REACH_AU));
   return { ms, geo, bright, knot, shared };
 }
 
-/** The frame of one instant (what the worker publishes each tick). */
-export function computeGeoFrame(time: Date): GeoFrame {
+/** The frame of one instant (what the worker publishes each tick), with the caller's calculator. */
+export function computeGeoFrame(time: Date, calc: PositionCalculator): GeoFrame {
   const ms = checkTime(time);
   const ut = utOf(ms);
   const geo: Float64Array[] = [];
@@ -48,12 +48,12 @@ export function computeGeoFrame(time: Date): GeoFrame {
     const body = ENGINE_BODY[name];
     const span = spanFor(body, ut);
     const g = new Float64Array(Geo.Size);
-    const k = geocentricAt(span, ut, g);
+    const k = geocentricAt(span, ut, g, calc.scratch);
     knot ??= k;
     geo.push(g);
-    bright.push(brightnessAt(body, span, ut));
+    bright.push(calc.brightnessAt(body, span, ut));
   }
-  return withShared(ms, geo, bright, knot!.slice());
+  return withShared(ms, geo, bright, knot!.slice(), calc.constellations);
 }
 
 /**
@@ -78,8 +78,8 @@ export interface DecodedFrame {
 const isNumberRow = (v: unknown, n: number): v is number[] =>
   Array.isArray(v) && v.length === n && v.every((x) => typeof x === 'number' && Number.isFinite(x));
 
-/** encodeGeoFrame() reversed; undefined for anything that is not a whole frame. */
-export function decodeGeoFrame(json: string): DecodedFrame | undefined {
+/** encodeGeoFrame() reversed (`lookup` finds the shared constellations); undefined for anything that is not a whole frame. */
+export function decodeGeoFrame(json: string, lookup: ConstellationLookup): DecodedFrame | undefined {
   let v: unknown;
   try {
     v = JSON.parse(json);
@@ -105,5 +105,5 @@ export function decodeGeoFrame(json: string): DecodedFrame | undefined {
   const knot = new Float64Array(16);
   knot.set(m, 7);
   const publishedAt = typeof o.publishedAt === 'number' ? o.publishedAt : ms;
-  return { frame: withShared(ms, geo, bright, knot), publishedAt };
+  return { frame: withShared(ms, geo, bright, knot, lookup), publishedAt };
 }

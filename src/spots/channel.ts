@@ -1,5 +1,6 @@
 import type { PublishItem } from '../broker/broker.ts';
 import { cellLocation, type Cell } from '../sky/cell.ts';
+import type { PositionCalculator } from '../sky/fast-path.ts';
 import { computeGeoFrame, encodeGeoFrame } from '../sky/geo-frame.ts';
 import type { Observer } from '../sky/types.ts';
 
@@ -46,6 +47,6 @@ export function spotHead(o: Observer, cell: Cell): string {
 }
 
 /** The worker's frame for one tick, as a broker item (it is stored and resumed like a snapshot). */
-export function frameItem(tickMs: number, publishedAt: number): PublishItem {
-  return { channel: FRAME_CHANNEL, id: tickMs, data: encodeGeoFrame(computeGeoFrame(new Date(tickMs)), publishedAt) };
+export function frameItem(tickMs: number, publishedAt: number, calc: PositionCalculator): PublishItem {
+  return { channel: FRAME_CHANNEL, id: tickMs, data: encodeGeoFrame(computeGeoFrame(new Date(tickMs), calc), publishedAt) };
 }

@@ -1,6 +1,8 @@
 import { BrokerError, type Broker, type BrokerMessage, type BrokerStats, type MessageHandler, type PublishItem, type PublishResult, type Unsubscribe } from '../broker/broker.ts';
 import type { Logger } from '../log.ts';
 import { cellOf, type Cell } from '../sky/cell.ts';
+import { BodiesJsonWriter } from '../sky/bodies-json.ts';
+import { PositionCalculator } from '../sky/fast-path.ts';
 import { decodeGeoFrame, type GeoFrame } from '../sky/geo-frame.ts';
 import { isoString } from '../sky/isotime.ts';
 import { SpotSky } from '../sky/spot-sky.ts';
@@ -41,6 +43,8 @@ interface DecodedFrame {
 interface CellState {
   readonly cell: Cell;
   readonly sky: SpotSky;
+  /** the cell's slot in the node's bodies writer (its cache of encoded tails) */
+  readonly slot: number;
   /** the frame id the cell was last computed for, and the bodies JSON it gave */
   lastId: number;
   lastJson: string;
@@ -84,6 +88,12 @@ export class SpotBroker implements Broker {
   private unparsable = 0;
   private readonly log: Logger;
   private readonly spreadMs: number;
+  /** scratch and searches for every cell of this node, computed one at a time */
+  private readonly calc = new PositionCalculator();
+  /** one serialiser for every cell (slot 0: replays; a cell's slot is reused after it is dropped) */
+  private readonly writer = new BodiesJsonWriter();
+  private readonly freeSlots: number[] = [];
+  private nextSlot = 1;
 
   constructor(
     private readonly inner: Broker,
@@ -139,7 +149,8 @@ export class SpotBroker implements Broker {
     const cell = cellOf(o);
     let cs = this.cells.get(cell.id);
     if (!cs) {
-      cs = { cell, sky: new SpotSky(cell), lastId: -1, lastJson: '', observers: new Set() };
+      const slot = this.freeSlots.pop() ?? this.nextSlot++;
+      cs = { cell, sky: new SpotSky(cell), slot, lastId: -1, lastJson: '', observers: new Set() };
       this.cells.set(cell.id, cs);
     }
     const state: ObserverState = { channel, head: spotHead(o, cell), cell: cs, handlers: new Set() };
@@ -156,6 +167,7 @@ export class SpotBroker implements Broker {
     cs.observers.delete(observer);
     if (cs.observers.size > 0) return;
     this.cells.delete(cs.cell.id);
+    this.freeSlots.push(cs.slot);
     if (this.cells.size > 0) return;
     const frames = this.frames;
     this.frames = undefined;
@@ -167,7 +179,7 @@ export class SpotBroker implements Broker {
   }
 
   private decode(m: BrokerMessage): DecodedFrame | undefined {
-    const d = decodeGeoFrame(m.data);
+    const d = decodeGeoFrame(m.data, this.calc.constellations);
     if (!d) {
       if (this.unparsable++ === 0) this.log.warn({ id: m.id }, 'a geocentric frame could not be decoded (counted; logged once)');
       return undefined;
@@ -221,9 +233,9 @@ export class SpotBroker implements Broker {
     if (cs.lastId === f.id) return cs.lastJson;
     if (f.id < cs.lastId) {
       this.replays++;
-      return new SpotSky(cs.cell).computeJson(f.frame);
+      return this.writer.write(new SpotSky(cs.cell).compute(f.frame, this.calc), 0);
     }
-    cs.lastJson = cs.sky.computeJson(f.frame);
+    cs.lastJson = this.writer.write(cs.sky.compute(f.frame, this.calc), cs.slot);
     cs.lastId = f.id;
     this.computations++;
     return cs.lastJson;
@@ -263,7 +275,7 @@ export class SpotBroker implements Broker {
     const head = spotHead(o, cell);
     const sky = new SpotSky(cell);
     this.replays += frames.length;
-    return frames.map((f) => ({ id: f.id, data: `${head}${f.timeHead}${sky.computeJson(f.frame)},"publishedAt":${f.publishedAt}}` }));
+    return frames.map((f) => ({ id: f.id, data: `${head}${f.timeHead}${this.writer.write(sky.compute(f.frame, this.calc), 0)},"publishedAt":${f.publishedAt}}` }));
   }
 
   ready(): boolean {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CELL_DEGREES, CELL_ELEVATION_M, cellLocation, cellOf, nauticalZone } from '../../../src/sky/cell.ts';
-import { computeAll } from '../../../src/sky/ephemeris.ts';
+import { computeAll } from '../../../src/sky/fast-path.ts';
 import type { Observer } from '../../../src/sky/types.ts';
 import { rng, separationArcsec } from './helpers.ts';
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cellOf } from '../../../src/sky/cell.ts';
-import { computeAll } from '../../../src/sky/ephemeris.ts';
+import { BodiesJsonWriter } from '../../../src/sky/bodies-json.ts';
+import { PositionCalculator, computeAll } from '../../../src/sky/fast-path.ts';
 import { computeGeoFrame, decodeGeoFrame, encodeGeoFrame } from '../../../src/sky/geo-frame.ts';
 import { SpotSky } from '../../../src/sky/spot-sky.ts';
 import type { BodyPosition } from '../../../src/sky/types.ts';
@@ -25,21 +26,27 @@ describe('SpotSky from a geocentric frame', () => {
       ...Array.from({ length: 15 }, () => ({ lat: 180 * r() - 90, lon: 360 * r() - 180, elevation: Math.round(3000 * r()) })),
     ];
     const skies = spots.map((s) => new SpotSky(cellOf(s)));
+    // One calculator and one serialiser for every cell, as on an API node; the worker has its own calculator.
+    const calc = new PositionCalculator();
+    const worker = new PositionCalculator();
+    const writer = new BodiesJsonWriter();
+    const json = (i: number, frame: Parameters<SpotSky['compute']>[0]): string => writer.write(skies[i]!.compute(frame, calc), i);
     // Ten minutes of one-second ticks, then jumps forward and back (entries re-searched when time goes backwards).
     const start = Date.UTC(2026, 11, 3, 10, 0, 0);
     const instants = [...Array.from({ length: 600 }, (_, i) => start + i * 1000), start + 86_400_000, start - 3_600_000, start + 37 * 86_400_000];
     let compared = 0;
     for (const ms of instants) {
-      const json = encodeGeoFrame(computeGeoFrame(new Date(ms)), ms + 3);
-      const decoded = decodeGeoFrame(json)!;
+      const encoded = encodeGeoFrame(computeGeoFrame(new Date(ms), worker), ms + 3);
+      const decoded = decodeGeoFrame(encoded, calc.constellations)!;
       expect(decoded.publishedAt).toBe(ms + 3);
       // Every 20th tick compared in full (computeAll searches every event on every call).
       if (ms % 20_000 !== 0 && ms - start < 600_000) {
-        for (const s of skies) s.computeJson(decoded.frame);
+        skies.forEach((_, i) => json(i, decoded.frame));
         continue;
       }
-      for (const s of skies) {
-        const got: BodyPosition[] = JSON.parse(s.computeJson(decoded.frame));
+      for (let i = 0; i < skies.length; i++) {
+        const s = skies[i]!;
+        const got: BodyPosition[] = JSON.parse(json(i, decoded.frame));
         const want = computeAll(s.cell, new Date(ms));
         expect(got.map(withoutEvents)).toEqual(want.map(withoutEvents));
         for (let b = 0; b < want.length; b++) {
@@ -61,10 +68,11 @@ describe('SpotSky from a geocentric frame', () => {
   });
 
   it('refuses a frame that is not whole', () => {
-    const json = encodeGeoFrame(computeGeoFrame(new Date('2026-12-03T00:00:00Z')), 1);
-    expect(decodeGeoFrame(json)).toBeDefined();
-    expect(decodeGeoFrame('{"time":"2026-12-03T00:00:00.000Z"}')).toBeUndefined();
-    expect(decodeGeoFrame(json.replace('"bodies":[[', '"bodies":[["x",'))).toBeUndefined();
-    expect(decodeGeoFrame('not json')).toBeUndefined();
+    const calc = new PositionCalculator();
+    const json = encodeGeoFrame(computeGeoFrame(new Date('2026-12-03T00:00:00Z'), calc), 1);
+    expect(decodeGeoFrame(json, calc.constellations)).toBeDefined();
+    expect(decodeGeoFrame('{"time":"2026-12-03T00:00:00.000Z"}', calc.constellations)).toBeUndefined();
+    expect(decodeGeoFrame(json.replace('"bodies":[[', '"bodies":[["x",'), calc.constellations)).toBeUndefined();
+    expect(decodeGeoFrame('not json', calc.constellations)).toBeUndefined();
   });
 });

@@ -3,7 +3,7 @@ import { createMemoryBroker } from '../../../src/broker/memory.ts';
 import type { BrokerMessage } from '../../../src/broker/broker.ts';
 import { createLogger } from '../../../src/log.ts';
 import { cellOf } from '../../../src/sky/cell.ts';
-import { computeAll } from '../../../src/sky/ephemeris.ts';
+import { PositionCalculator, computeAll } from '../../../src/sky/fast-path.ts';
 import { FRAME_CHANNEL, frameItem, spotChannel } from '../../../src/spots/channel.ts';
 import { SpotBroker } from '../../../src/spots/spot-broker.ts';
 
@@ -14,6 +14,8 @@ import { SpotBroker } from '../../../src/spots/spot-broker.ts';
 const log = createLogger('silent');
 const T = Date.UTC(2026, 11, 3, 12, 0, 0);
 const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
+const worker = new PositionCalculator();
+const frameAt = (ms: number) => frameItem(ms, ms + 5, worker);
 
 describe('SpotBroker', () => {
   it('computes each cell once per frame, sends each observer its own message, and lets go with the last viewer', async () => {
@@ -31,7 +33,7 @@ describe('SpotBroker', () => {
     expect(spots.spotStats()).toMatchObject({ cells: 2, observers: 3 });
     expect(inner.stats().channels).toBe(1); // the frame channel only
 
-    for (let k = 0; k < 3; k++) await inner.publish([frameItem(T + k * 1000, T + k * 1000 + 5)]);
+    for (let k = 0; k < 3; k++) await inner.publish([frameAt(T + k * 1000)]);
     await settle();
     expect(spots.spotStats().computations).toBe(2 * 3);
     for (const ch of ['a1', 'a2', 'n1', 'p1']) expect(got.get(ch)?.map((m) => m.id)).toEqual([T, T + 1000, T + 2000]);
@@ -72,7 +74,7 @@ describe('SpotBroker', () => {
     await settle();
     expect(inner.stats().channels).toBe(0);
     // Nothing computed any more.
-    await inner.publish([frameItem(T + 3000, T + 3000)]);
+    await inner.publish([frameAt(T + 3000)]);
     await settle();
     expect(spots.spotStats().computations).toBe(6);
     // Other channels pass through untouched.
@@ -96,7 +98,7 @@ describe('SpotBroker', () => {
       });
     }
     const t0 = Date.now();
-    await inner.publish([frameItem(T, T)]);
+    await inner.publish([frameAt(T)]);
     // The first chunk went out at once; the rest follow over half the tick (200 ms), five chunks of 128.
     expect(stamps.length).toBe(128);
     await expect.poll(() => stamps.length).toBe(600);
@@ -105,7 +107,7 @@ describe('SpotBroker', () => {
     // A newer frame while a tick is unfinished: the rest of the old tick is skipped, the new one covers every cell,
     // starting with those the old one did not reach; so over a few overloaded ticks no cell starves.
     // (Publishing in a row: only microtasks run in between, so each frame gets exactly its first chunk done.)
-    for (let t = 1; t <= 5; t++) await inner.publish([frameItem(T + t * 1000, T + t * 1000)]);
+    for (let t = 1; t <= 5; t++) await inner.publish([frameAt(T + t * 1000)]);
     await expect.poll(() => spots.spotStats().computations).toBe(600 + 4 * 128 + 600);
     // Every cell got the first tick and the last; the skipped chunks of ticks 1–4 fell on different cells.
     expect(Math.min(...ticksOf)).toBeGreaterThanOrEqual(2);
