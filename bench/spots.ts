@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { buildDist } from '../scripts/build.ts';
 import { freePort, listensOn, npmScriptCommand, spawnProcess, startApiNode, startWorker, uniquePrefix, waitUntil, type ApiNode, type ProjectRuntime } from '../scripts/processes.ts';
 import { redisCommand, respCommand } from '../scripts/resp.ts';
+import { openStream, type SseStream } from '../scripts/sse-client.ts';
 import { FRAME_CHANNEL } from '../src/spots/channel.ts';
 import { LOCATIONS } from '../src/sky/locations.ts';
 import { Histogram } from './fanout/histogram.ts';
@@ -27,7 +28,9 @@ import { sampleAll } from './fanout/procstat.ts';
 // 2. the spots connect; over --duration seconds of whole ticks: every update's publish → receive delay (the worker's
 //    publishedAt of the frame to the client's read), lost = frames published in the window × spot connections −
 //    received (grid: per city from its history), the API processes' CPU beyond the baseline per spot-tick, their
-//    RSS beyond the grid-only figure per spot, and the cell computations per tick from /metrics;
+//    RSS beyond the grid-only figure per spot, and the cell computations per tick from /metrics; a spot's publishedAt
+//    is its node's (each chunk of a tick's cells is stamped when it is computed, spread over half the tick), so 20
+//    more spot streams opened here also measure tick instant → receive, which includes that spread;
 // 3. the spots disconnect: cells active and spot observers on /metrics must return to 0, RSS is reported again.
 
 const { values: args } = parseArgs({
@@ -247,6 +250,10 @@ async function main(): Promise<void> {
   const spots = connectGroup('spots', paths, ports, SPOTS, client, 10);
   const spotsOk = await connected(spots);
   log(`spots connected in ${((Date.now() - connectStart) / 1000).toFixed(1)} s`);
+  // A few spot streams of our own: the delay from the tick instant itself, spread included.
+  const sampled: SseStream[] = await Promise.all(
+    Array.from({ length: 20 }, (_, i) => openStream(`http://${HOST}:${ports[i % ports.length]}/stream?lat=${(-50 + i * 4.9).toFixed(4)}&lon=${(i * 17.3 - 170).toFixed(4)}`)),
+  );
   const w0 = Math.ceil((Date.now() + 4000) / TICK_MS) * TICK_MS;
   const w1 = w0 + DURATION_S * 1000;
   for (const l of [...grid.loads, ...spots.loads]) l.child.send({ type: 'window', w0, w1 });
@@ -267,6 +274,14 @@ async function main(): Promise<void> {
     Number(await redisCommand(url, 'EVAL', count, 1, `${prefix}history:${channel}`, `${w0}-0`, `${w1 - 1}-0`));
   const frames = await inWindow(FRAME_CHANNEL);
   const perCity = await Promise.all(cities.map(inWindow));
+  const fromTick = new Histogram();
+  for (const s of sampled) {
+    for (const m of s.updates()) {
+      const tick = Number(m.id);
+      if (tick >= w0 && tick < w1) fromTick.record(m.receivedAt - tick);
+    }
+    s.close();
+  }
   const spotResult = await report(spots, () => frames);
   const gridResult = await report(grid, (i) => perCity[i]!);
   const ticks = (w1 - w0) / TICK_MS;
@@ -289,6 +304,7 @@ async function main(): Promise<void> {
   console.log(`| delivered (expected) | ${spotResult.received} (${spotResult.expected}) | ${gridResult.received} (${gridResult.expected}) |`);
   console.log(`| lost, duplicates, dropped connections | ${spotResult.lost}, ${spotResult.duplicates}, ${spotResult.dropped} | ${gridResult.lost}, ${gridResult.duplicates}, ${gridResult.dropped} |`);
   console.log(`| publish → receive p50 / p99 / max ms | ${spotResult.p50} / ${spotResult.p99} / ${spotResult.max} | ${gridResult.p50} / ${gridResult.p99} / ${gridResult.max} |`);
+  console.log(`| tick instant → receive p50 / p99 / max ms (20 sampled spot streams, the half-tick spread included) | ${fromTick.percentile(0.5)} / ${fromTick.percentile(0.99)} / ${fromTick.max} | |`);
   console.log(`| cell computations per tick (all nodes) / cells active | ${((c1 - c0) / ticks).toFixed(0)} / ${cellsActive} | |`);
   console.log(`| API CPU per spot-tick beyond the grid-only baseline (compute + fan-out) | ${((spotCpuMs * 1000) / (SPOTS * ticks)).toFixed(1)} µs | grid-only: ${(gridCpuPerS / 10).toFixed(1)} % of a core |`);
   console.log(`| API CPU, cores (grid only → with spots) | ${((s1.cpuMs - s0.cpuMs) / 1000 / ticks).toFixed(2)} | ${(gridCpuPerS / 1000).toFixed(2)} |`);
