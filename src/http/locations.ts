@@ -105,7 +105,8 @@ function mountNearest(app: OpenAPIHono): void {
     (c) => {
       const { lat, lon } = parseNearestQuery(c.req.url);
       const { location, distanceKm } = nearest(lat, lon);
-      return c.json({ location, distanceKm, stream: streamOf(location.id), streams: { grid: streamOf(location.id), spot: spotStreamPath({ lat, lon }) } });
+      const streams = { grid: streamOf(location.id), spot: spotStreamPath({ lat, lon }) };
+      return c.json({ location, distanceKm, stream: streams.grid, streams });
     },
   );
 }
