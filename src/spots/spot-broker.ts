@@ -45,9 +45,8 @@ interface CellState {
   readonly sky: SpotSky;
   /** the cell's slot in the node's bodies writer (its cache of encoded tails) */
   readonly slot: number;
-  /** the frame id the cell was last computed for, and the bodies JSON it gave */
+  /** the frame id the cell was last computed for on a live tick */
   lastId: number;
-  lastJson: string;
   readonly observers: Set<ObserverState>;
 }
 
@@ -150,7 +149,7 @@ export class SpotBroker implements Broker {
     let cs = this.cells.get(cell.id);
     if (!cs) {
       const slot = this.freeSlots.pop() ?? this.nextSlot++;
-      cs = { cell, sky: new SpotSky(cell), slot, lastId: -1, lastJson: '', observers: new Set() };
+      cs = { cell, sky: new SpotSky(cell), slot, lastId: -1, observers: new Set() };
       this.cells.set(cell.id, cs);
     }
     const state: ObserverState = { channel, head: spotHead(o, cell), cell: cs, handlers: new Set() };
@@ -228,17 +227,21 @@ export class SpotBroker implements Broker {
     }
   }
 
-  /** The cell's bodies at the frame: computed at most once per frame; an older frame is computed aside. */
+  /**
+   * The cell's bodies at the frame. A newer frame is the cell's live computation (once per tick). The same frame again
+   * (the first message of an observer joining a cell mid-tick) or an older one is a replay: nothing of a tick is kept
+   * per cell to answer it, since it is rare and every cell's copy would otherwise live until the next tick.
+   */
   private bodiesOf(cs: CellState, f: DecodedFrame): string {
-    if (cs.lastId === f.id) return cs.lastJson;
-    if (f.id < cs.lastId) {
-      this.replays++;
-      return this.writer.write(new SpotSky(cs.cell).compute(f.frame, this.calc), 0);
+    if (f.id > cs.lastId) {
+      cs.lastId = f.id;
+      this.computations++;
+      return this.writer.write(cs.sky.compute(f.frame, this.calc), cs.slot);
     }
-    cs.lastJson = this.writer.write(cs.sky.compute(f.frame, this.calc), cs.slot);
-    cs.lastId = f.id;
-    this.computations++;
-    return cs.lastJson;
+    this.replays++;
+    // The live sky can serve its own tick again; an older tick goes to a sky of its own, so the live one never runs back.
+    if (f.id === cs.lastId) return this.writer.write(cs.sky.compute(f.frame, this.calc), cs.slot);
+    return this.writer.write(new SpotSky(cs.cell).compute(f.frame, this.calc), 0);
   }
 
   async latest(channel: string): Promise<BrokerMessage | undefined> {
