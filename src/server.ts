@@ -20,6 +20,7 @@ import { createLogger, type Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { createSpotLimiter } from './http/spot-limit.ts';
 import { registerSpotMetrics } from './spots/metrics.ts';
+import { isSpotChannel } from './spots/channel.ts';
 import { SpotBroker } from './spots/spot-broker.ts';
 import { createPresenceStore } from './presence/index.ts';
 import { nodeReport } from './presence/node-report.ts';
@@ -176,13 +177,15 @@ function buildApp(
       log,
       admit: limiter.admit,
       admitSpot: spotLimiter.admit,
+      // Presence counts grid locations; a spot's channel names its viewer's coordinates and would grow the counts
+      // (and the public activity feed) by one key per spot ever watched: spots are counted by the spot metrics.
       observer: {
         joined: (channel, served) => {
-          tracker.joined(channel);
+          if (!isSpotChannel(channel)) tracker.joined(channel);
           metrics.streamOpened(served);
         },
         left: (channel, _reason, conn) => {
-          tracker.left(channel);
+          if (!isSpotChannel(channel)) tracker.left(channel);
           metrics.streamClosed(conn.conflated, conn.dropped);
         },
       },

@@ -89,6 +89,10 @@ it(`${CYCLES} distinct spots opened and closed leave no cell, no observer, no cl
   expect(m.orrery_spot_replays_total! + m.orrery_spot_cell_computations_total!).toBeGreaterThan(CYCLES / 3 - 50);
 
   await expect.poll(leftovers, { timeout: 20_000 }).toEqual([0, 0, 0]);
+  // Spots stay out of the presence counts and the public activity feed (their channels name viewers' coordinates).
+  const status = await (await fetch(`${node.url}/status`)).text();
+  expect(status).toContain('"totals"');
+  expect(status).not.toContain('spot:');
   const after = await heap();
   console.info(`heap after GC: baseline ${(baseline / 1e6).toFixed(1)} MB, after spot churn ${(after / 1e6).toFixed(1)} MB`);
   expect(after).toBeLessThan(baseline + 16 * 1024 * 1024);
