@@ -8,6 +8,8 @@ import { PositionCalculator } from '../../../src/sky/fast-path.ts';
 import { LOCATIONS } from '../../../src/sky/locations.ts';
 import { frameItem } from '../../../src/spots/channel.ts';
 import { SpotBroker } from '../../../src/spots/spot-broker.ts';
+import { parseTrustedProxies } from '../../../src/http/client-ip.ts';
+import { createSpotLimiter } from '../../../src/http/spot-limit.ts';
 
 // The stream routes through app.request() (web-stream sink): refusals as JSON before any stream, redirects, framing.
 
@@ -149,6 +151,28 @@ describe('GET /stream?lat=&lon=', () => {
     expect(text).toContain('"observer":{"latitude":48.9,"longitude":2.4,"elevation":0},"cell":{"id":"48.9000,2.4000,0"');
     const nav = await app.request('/stream?lat=48.9&lon=2.4', { headers: { Accept: 'text/html' } });
     expect(nav.headers.get('location')).toBe('/');
+  });
+
+  it('gives a spot back to MAX_SPOTS_PER_CLIENT when the answer is not a stream (HEAD, a bad Last-Event-ID)', async () => {
+    const broker = createMemoryBroker({ historyLimit: 100 });
+    const spots = new SpotBroker(broker, { log: silentLogger, tickMs: 1000 });
+    const hub = new Hub(spots, silentLogger);
+    const limiter = createSpotLimiter({ max: 1, trusted: parseTrustedProxies('127.0.0.1') });
+    const app = createApp({ ready: () => true, stream: { hub, heartbeatMs: 60_000, admitSpot: limiter.admit } });
+    await broker.publish([frameItem(T, T, new PositionCalculator())]);
+    const from = { incoming: { socket: { remoteAddress: '9.9.9.9' } } };
+    const head = await app.request('/stream?lat=1&lon=1', { method: 'HEAD' }, from);
+    expect(head.status).toBe(200);
+    const bad = await app.request('/stream?lat=2&lon=2', { headers: { 'Last-Event-ID': 'yesterday' } }, from);
+    expect(bad.status).toBe(400);
+    // Neither held the address's one spot: a stream of a third cell is admitted, and then a fourth is not.
+    const res = await app.request('/stream?lat=3&lon=3', {}, from);
+    expect(res.status).toBe(200);
+    const over = await app.request('/stream?lat=4&lon=4', {}, from);
+    expect(over.status).toBe(429);
+    // Reading it to its first update and going away gives the spot back too.
+    await readUntil(res, (t) => t.includes('data: '));
+    await expect.poll(async () => (await app.request('/stream?lat=4&lon=4', { method: 'HEAD' }, from)).status).toBe(200);
   });
 
   it.each([
