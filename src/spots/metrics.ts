@@ -36,5 +36,5 @@ export function registerSpotMetrics(registry: Registry, stats: () => SpotStats):
     });
   };
   follow('orrery_spot_cell_computations_total', 'Cell computations for live ticks on this node (at most one per cell per tick)', (s) => s.computations);
-  follow('orrery_spot_replays_total', 'Spot snapshots computed from past frames (resume, first message)', (s) => s.replays);
+  follow('orrery_spot_replays_total', 'Spot snapshots computed for one client rather than a live tick (resume, an observer joining mid-tick)', (s) => s.replays);
 }

@@ -65,7 +65,7 @@ export interface SpotStats {
   observers: number;
   /** cell computations for a live tick, since start: at most one per cell per tick */
   computations: number;
-  /** snapshots computed for a client's resume or first message from a past frame (not a live tick) */
+  /** snapshots computed for one client rather than a live tick: a resume's missed ticks, an observer joining mid-tick */
   replays: number;
 }
 
