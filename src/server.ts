@@ -18,6 +18,10 @@ import { KernelStallWatch, chooseBatchWriter, installStreamFront, loadKernelQueu
 import { Hub } from './hub/hub.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { createSpotLimiter } from './http/spot-limit.ts';
+import { registerSpotMetrics } from './spots/metrics.ts';
+import { isSpotChannel } from './spots/channel.ts';
+import { SpotBroker } from './spots/spot-broker.ts';
 import { createPresenceStore } from './presence/index.ts';
 import { nodeReport } from './presence/node-report.ts';
 import { StatusChannel } from './presence/status.ts';
@@ -103,8 +107,11 @@ function buildNode(options: ServerOptions): ApiNode {
   const startedAt = Date.now();
   const broker = options.broker ?? createBroker(config, log);
   const metrics = createMetrics({ node: id });
+  // Exact spots are computed here from the worker's geocentric frame (spots/); every other channel passes through.
+  const spots = new SpotBroker(broker, { log, tickMs: config.TICK_MS });
+  registerSpotMetrics(metrics.registry, () => spots.spotStats());
   // The hub sees the broker through the metrics wrapper (publish → send lag, frames fanned out); nothing else changes.
-  const hub = createHub(config, metrics.instrument(broker), log);
+  const hub = createHub(config, metrics.instrument(spots), log);
   metrics.watchHub(hub, broker);
   let draining = false;
   const ready = (): boolean => !draining && broker.ready();
@@ -149,6 +156,11 @@ function buildApp(
     trusted: n.trusted,
     onRefused: () => metrics.refused('too_many_streams'),
   });
+  const spotLimiter = createSpotLimiter({
+    max: config.MAX_SPOTS_PER_CLIENT,
+    trusted: n.trusted,
+    onRefused: () => metrics.refused('too_many_spots'),
+  });
   const connection = {
     heartbeatMs: config.HEARTBEAT_MS,
     stallMs: config.SLOW_CLIENT_MS,
@@ -164,13 +176,16 @@ function buildApp(
       ...connection,
       log,
       admit: limiter.admit,
+      admitSpot: spotLimiter.admit,
+      // Presence counts grid locations; a spot's channel names its viewer's coordinates and would grow the counts
+      // (and the public activity feed) by one key per spot ever watched: spots are counted by the spot metrics.
       observer: {
         joined: (channel, served) => {
-          tracker.joined(channel);
+          if (!isSpotChannel(channel)) tracker.joined(channel);
           metrics.streamOpened(served);
         },
         left: (channel, _reason, conn) => {
-          tracker.left(channel);
+          if (!isSpotChannel(channel)) tracker.left(channel);
           metrics.streamClosed(conn.conflated, conn.dropped);
         },
       },

@@ -4,7 +4,12 @@ import { createMemoryBroker } from '../../../src/broker/memory.ts';
 import { createApp } from '../../../src/http/app.ts';
 import { Hub } from '../../../src/hub/hub.ts';
 import { silentLogger } from '../../../src/log.ts';
-import { LOCATIONS, nearest } from '../../../src/sky/locations.ts';
+import { PositionCalculator } from '../../../src/sky/fast-path.ts';
+import { LOCATIONS } from '../../../src/sky/locations.ts';
+import { frameItem } from '../../../src/spots/channel.ts';
+import { SpotBroker } from '../../../src/spots/spot-broker.ts';
+import { parseTrustedProxies } from '../../../src/http/client-ip.ts';
+import { createSpotLimiter } from '../../../src/http/spot-limit.ts';
 
 // The stream routes through app.request() (web-stream sink): refusals as JSON before any stream, redirects, framing.
 
@@ -136,20 +141,44 @@ describe('GET /stream/:location', () => {
 });
 
 describe('GET /stream?lat=&lon=', () => {
-  it('streams the nearest grid location', async () => {
-    const { app, broker } = setup();
-    const target = nearest(48.9, 2.4).location;
-    await broker.publish([{ channel: target.id, id: T, data: snapshot(T, target.id) }]);
+  it('streams the exact spot, computed from the latest geocentric frame', async () => {
+    const broker = createMemoryBroker({ historyLimit: 100 });
+    const { app } = setup(new SpotBroker(broker, { log: silentLogger, tickMs: 1000 }));
+    await broker.publish([frameItem(T, T, new PositionCalculator())]);
     const res = await app.request('/stream?lat=48.9&lon=2.4');
     const text = await readUntil(res, (t) => t.includes('data: '));
-    expect(text).toContain(`"location":{"id":"${target.id}"}`);
+    expect(text).toContain(`id: ${T}\nevent: update\n`);
+    expect(text).toContain('"observer":{"latitude":48.9,"longitude":2.4,"elevation":0},"cell":{"id":"48.9000,2.4000,0"');
     const nav = await app.request('/stream?lat=48.9&lon=2.4', { headers: { Accept: 'text/html' } });
-    expect(nav.headers.get('location')).toBe(`/?location=${target.id}`);
+    expect(nav.headers.get('location')).toBe('/');
+  });
+
+  it('gives a spot back to MAX_SPOTS_PER_CLIENT when the answer is not a stream (HEAD, a bad Last-Event-ID)', async () => {
+    const broker = createMemoryBroker({ historyLimit: 100 });
+    const spots = new SpotBroker(broker, { log: silentLogger, tickMs: 1000 });
+    const hub = new Hub(spots, silentLogger);
+    const limiter = createSpotLimiter({ max: 1, trusted: parseTrustedProxies('127.0.0.1') });
+    const app = createApp({ ready: () => true, stream: { hub, heartbeatMs: 60_000, admitSpot: limiter.admit } });
+    await broker.publish([frameItem(T, T, new PositionCalculator())]);
+    const from = { incoming: { socket: { remoteAddress: '9.9.9.9' } } };
+    const head = await app.request('/stream?lat=1&lon=1', { method: 'HEAD' }, from);
+    expect(head.status).toBe(200);
+    const bad = await app.request('/stream?lat=2&lon=2', { headers: { 'Last-Event-ID': 'yesterday' } }, from);
+    expect(bad.status).toBe(400);
+    // Neither held the address's one spot: a stream of a third cell is admitted, and then a fourth is not.
+    const res = await app.request('/stream?lat=3&lon=3', {}, from);
+    expect(res.status).toBe(200);
+    const over = await app.request('/stream?lat=4&lon=4', {}, from);
+    expect(over.status).toBe(429);
+    // Reading it to its first update and going away gives the spot back too.
+    await readUntil(res, (t) => t.includes('data: '));
+    await expect.poll(async () => (await app.request('/stream?lat=4&lon=4', { method: 'HEAD' }, from)).status).toBe(200);
   });
 
   it.each([
-    ['/stream', /lat/],
-    ['/stream?lat=10', /lon/],
+    ['/stream', /lat and lon are required/],
+    ['/stream?lat=10', /lon is missing/],
+    ['/stream?lat=0&lon=0&elevation=x', /elevation/],
     ['/stream?lon=10', /lat/],
     ['/stream?lat=91&lon=0', /lat/],
     ['/stream?lat=0&lon=-181', /lon/],
