@@ -18,6 +18,7 @@ import { mountStatus, type StatusDeps } from './status.ts';
 import { mountOpenApiDocument } from './openapi.ts';
 import { mountEvents } from './events.ts';
 import { mountPlanets } from './planets.ts';
+import { mountPlaces } from './places.ts';
 import { mountTonight } from './tonight.ts';
 import { mountStream, type StreamDeps } from './stream.ts';
 
@@ -66,6 +67,7 @@ export function createApp(deps: AppDeps = {}): OpenAPIHono {
   mountLocations(app);
   mountEvents(app);
   mountTonight(app);
+  mountPlaces(app);
   // The stream routes mount here (before the method table below, so they get 405s and OPTIONS too).
   if (deps.stream) mountStream(app, deps.stream);
   if (deps.status) mountStatus(app, deps.status);
