@@ -20,7 +20,7 @@ const LIMIT_MAG = 5.0;
 const NAMED_MAG = 1.5;
 
 const require = createRequire(import.meta.url);
-const data = (file: string): any => JSON.parse(readFileSync(require.resolve(`d3-celestial/data/${file}`), 'utf8'));
+const data = <T>(file: string): T => JSON.parse(readFileSync(require.resolve(`d3-celestial/data/${file}`), 'utf8')) as T;
 
 /** GeoJSON longitude (−180..180) → right ascension in tenths of a degree (0..3599). */
 const ra = (lon: number): number => Math.round((((lon % 360) + 360) % 360) * 10) % 3600;
@@ -29,9 +29,10 @@ const dec = (lat: number): number => Math.round(lat * 10);
 export function buildSkyData(): string {
   const version = JSON.parse(readFileSync(require.resolve('d3-celestial/package.json'), 'utf8')).version as string;
   const stars: number[] = [];
-  const starNames = data('starnames.json') as Record<string, { name?: string }>;
+  const starNames = data<Record<string, { name?: string }>>('starnames.json');
   const bright: [string, number, number, number][] = [];
-  const features = (data('stars.6.json').features as { id: number; properties: { mag: number }; geometry: { coordinates: [number, number] } }[])
+  const features = data<{ features: { id: number; properties: { mag: number }; geometry: { coordinates: [number, number] } }[] }>('stars.6.json')
+    .features
     .filter((f) => f.properties.mag <= LIMIT_MAG)
     .sort((a, b) => a.properties.mag - b.properties.mag);
   for (const f of features) {
@@ -41,10 +42,10 @@ export function buildSkyData(): string {
     if (name && f.properties.mag <= NAMED_MAG) bright.push([name, ra(lon), dec(lat), Math.round(f.properties.mag * 10)]);
   }
   const lines: Record<string, number[][]> = {};
-  for (const f of data('constellations.lines.json').features as { id: string; geometry: { coordinates: [number, number][][] } }[]) {
+  for (const f of data<{ features: { id: string; geometry: { coordinates: [number, number][][] } }[] }>('constellations.lines.json').features) {
     lines[f.id] = f.geometry.coordinates.map((line) => line.flatMap(([lon, lat]) => [ra(lon), dec(lat)]));
   }
-  const names = (data('constellations.json').features as { id: string; properties: { name: string }; geometry: { coordinates: [number, number] } }[]).map(
+  const names = data<{ features: { id: string; properties: { name: string }; geometry: { coordinates: [number, number] } }[] }>('constellations.json').features.map(
     (f) => [f.id, f.properties.name, ra(f.geometry.coordinates[0]), dec(f.geometry.coordinates[1])],
   );
   const out = {

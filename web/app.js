@@ -1,37 +1,68 @@
-// The live sky page, wired: the store holds the state; observer resolution, the location form, the live stream and
-// the on-demand exact spot write it; the renderer draws it. Data flows one way: input → store → page.
+// The live sky page, wired: the store holds the state; observer resolution, the location form, the place search, the
+// live stream, time travel and the on-demand routes write it; the renderer and the panels draw it. Data flows one
+// way: input → store → page.
 
-import { fetchLocations } from './js/api.js';
+import { fetchLocations, reachability, spotStreamPath } from './js/api.js';
 import { ExactSpot } from './js/exact.js';
+import { HappeningsFeed } from './js/happenings.js';
 import { LiveStream } from './js/live.js';
 import { LocationForm } from './js/location-form.js';
 import { ObserverResolver } from './js/observer.js';
+import { PlaceSearch } from './js/place-search.js';
 import { Renderer } from './js/render.js';
 import { Store } from './js/store.js';
+import { TonightPanel } from './js/tonight-panel.js';
+import { TimeTravel } from './js/travel.js';
+
+/** @typedef {import('./js/store.js').State} State */
+/** @typedef {import('./js/live.js').Target} Target */
 
 const store = new Store();
 new Renderer(store);
+new TonightPanel(store);
+const feed = new HappeningsFeed(store);
 
 /** @type {LocationForm} */
 let form;
-const resolver = new ObserverResolver(store, {
-  onError: (err, what) => form.showServerError(err, what),
-  onKnown: (known) => form.fold(known),
-});
+/** @param {unknown} err @param {string} what */
+const showError = (err, what) => form.showServerError(err, what);
+const resolver = new ObserverResolver(store, { onError: showError, onKnown: (known) => form.fold(known) });
 form = new LocationForm(store, resolver);
-new ExactSpot(store, (err, what) => form.showServerError(err, what));
+new PlaceSearch(resolver);
+new ExactSpot(store, showError);
+new TimeTravel(store, showError);
+
+// ---------------------------------------------------------------- the one live connection
 
 const stream = new LiveStream({
-  onSnapshot: (snapshot) => store.set({ snapshot, pending: false }),
+  onSnapshot: (snapshot, target) => store.set(target.kind === 'spot' ? { spot: snapshot, spotStream: 'live', pending: false, reachable: true } : { snapshot, pending: false, reachable: true }),
   onState: (state, detail) => store.set({ stream: { state, detail } }),
+  onHappening: (h) => feed.pushed(h),
+  onResume: (recovered) => {
+    if (!recovered) resolver.notify('Back online, but some of what happened meanwhile could not be replayed; the calendar below is current.', 'warn');
+  },
+  // A server without exact-spot streams: stay on the grid stream and compute the spot on demand instead.
+  onRefused: () => store.set({ spotStream: 'refused' }),
 });
-store.subscribe((state, changed) => {
-  // A new live location: the connection is the slow part, so it opens first. The previous sky stays up, dimmed,
-  // until the new stream's first snapshot arrives, rather than a blank.
-  if (changed.has('live') && state.live && state.live.location.id !== stream.locationId) {
-    store.set({ pending: true });
-    stream.open(state.live.location.id);
+
+/** What to stream: the exact spot in that view (where the server streams spots), else the grid location. @param {State} s @returns {Target | null} */
+function streamTarget(s) {
+  if (s.view === 'exact' && s.spotStream !== 'refused' && s.observer) {
+    const o = s.observer;
+    return { kind: 'spot', key: `spot:${o.lat},${o.lon},${o.elevation}`, path: spotStreamPath(o) };
   }
+  return s.live ? { kind: 'grid', key: s.live.location.id, path: `/stream/${encodeURIComponent(s.live.location.id)}` } : null;
+}
+
+store.subscribe((s, changed) => {
+  if (!['live', 'view', 'observer', 'spotStream'].some((k) => changed.has(/** @type {keyof State} */ (k)))) return;
+  const target = streamTarget(s);
+  if (!target || target.key === stream.target?.key) return;
+  // The connection is the slow part, so it opens first. The previous sky stays up, dimmed, until the new stream's
+  // first snapshot arrives, rather than a blank.
+  if (target.kind === 'spot') store.set({ spot: null });
+  store.set({ pending: true });
+  stream.open(target);
 });
 
 for (const radio of document.querySelectorAll('input[name="source"]')) {
@@ -39,6 +70,46 @@ for (const radio of document.querySelectorAll('input[name="source"]')) {
     store.set({ view: /** @type {HTMLInputElement} */ (e.target).value === 'exact' ? 'exact' : 'live' });
   });
 }
+
+// ---------------------------------------------------------------- offline, night mode, the chart's keyboard path
+
+reachability.addEventListener('reachable', () => store.set({ reachable: true }));
+reachability.addEventListener('unreachable', () => store.set({ reachable: false }));
+window.addEventListener('offline', () => store.set({ reachable: false }));
+const offline = /** @type {HTMLElement} */ (document.getElementById('offline'));
+store.subscribe((s, changed) => {
+  if (changed.has('reachable')) offline.hidden = s.reachable;
+  if (changed.has('night')) {
+    if (s.night) document.documentElement.dataset.night = 'on';
+    else delete document.documentElement.dataset.night;
+    nightToggle.setAttribute('aria-pressed', String(s.night));
+    try {
+      localStorage.setItem('orrery:night', s.night ? 'on' : 'off');
+    } catch {
+      // storage blocked: night mode lasts for this visit only
+    }
+  }
+});
+const nightToggle = /** @type {HTMLButtonElement} */ (document.getElementById('night-toggle'));
+store.set({ night: document.documentElement.dataset.night === 'on' });
+nightToggle.setAttribute('aria-pressed', String(store.state.night));
+nightToggle.addEventListener('click', () => store.set({ night: !store.state.night }));
+
+const chartDetail = /** @type {HTMLElement} */ (document.getElementById('chart-detail'));
+document.getElementById('sky')?.addEventListener('focusin', (e) => {
+  chartDetail.textContent = /** @type {Element} */ (e.target).getAttribute('aria-label') ?? '';
+});
+
+// An installable app with an offline shell: the service worker keeps the page's files for when the network is gone.
+if ('serviceWorker' in navigator) {
+  window.addEventListener('load', () => {
+    navigator.serviceWorker.register('sw.js').catch(() => {
+      // No offline shell (a private window, say): the page works as before.
+    });
+  });
+}
+
+// ---------------------------------------------------------------- start
 
 /** @param {() => void} fn */
 function whenIdle(fn) {
@@ -53,7 +124,7 @@ const listed = fetchLocations().then(
     // Building ~200 options takes a noticeable slice of a slow phone's main thread: after the first sky.
     whenIdle(() => form.fillCities(locations));
   },
-  // The page still works from geolocation and typed coordinates; only the picker is lost.
+  // The page still works from geolocation, search and typed coordinates; only the picker is lost.
   () => form.citiesUnavailable(),
 );
 void resolver.start(listed);

@@ -1,5 +1,6 @@
-// The exact spot on demand: GET /planets for the observer's own coordinates, again every minute while the page is
-// visible, into the store. One request and one timer at a time; a background tab costs nothing.
+// The exact spot on demand, for a server that does not stream spots (it refused /stream?lat=&lon=): GET /planets for
+// the observer's own coordinates, again every minute while the page is visible and shows the spot. One request and
+// one timer at a time; a background tab costs nothing.
 
 import { fetchPlanets, isAbort } from './api.js';
 
@@ -16,16 +17,31 @@ export class ExactSpot {
     this.request = null;
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     this.timer = undefined;
-    store.subscribe((state, changed) => {
-      if (changed.has('observer') && state.observer) this.refresh();
+    store.subscribe((_state, changed) => {
+      if (!['observer', 'view', 'spotStream'].some((k) => changed.has(/** @type {keyof import('./store.js').State} */ (k)))) return;
+      if (this.wanted()) this.refresh();
+      else this.stop();
     });
     document.addEventListener('visibilitychange', () => {
-      if (document.visibilityState !== 'visible') return clearTimeout(this.timer);
+      if (document.visibilityState !== 'visible' || !this.wanted()) return clearTimeout(this.timer);
       const exact = this.store.state.exact;
       const age = exact ? Date.now() - Date.parse(exact.time) : Infinity;
       if (age >= REFRESH_MS) this.refresh();
       else if (!this.request) this.schedule();
     });
+  }
+
+  /** Only while the spot is shown and not streamed. @private */
+  wanted() {
+    const s = this.store.state;
+    return s.view === 'exact' && s.spotStream === 'refused' && s.observer !== null;
+  }
+
+  /** @private */
+  stop() {
+    clearTimeout(this.timer);
+    this.request?.abort();
+    this.request = null;
   }
 
   refresh() {

@@ -2,7 +2,7 @@
 // city, or a stand-in while waiting) and which live grid location follows from it. Writes the store; draws nothing.
 
 import { GREENWICH } from './api-constants.js';
-import { fetchNearest, isAbort } from './api.js';
+import { ApiError, fetchNearest, fetchTimeZone, isAbort } from './api.js';
 import { distanceKm } from './format.js';
 import { locate } from './geo.js';
 
@@ -39,17 +39,30 @@ export class ObserverResolver {
    * @param {Observer} observer
    * @param {ObserverSource} source
    * @param {Location} [knownLocation] when the user picked a grid location, no need to ask for the nearest
+   * @param {{ name: string, timeZone: string }} [place] a place found by name: what to call it, and its zone
    */
-  async set(observer, source, knownLocation) {
+  async set(observer, source, knownLocation, place) {
     const generation = ++this.generation;
-    this.store.set({ observer, observerSource: source });
+    // A grid city's and a found place's zone are known; any other point's is asked for (its own, not a city's).
+    const timeZone = place?.timeZone ?? knownLocation?.timezone ?? null;
+    this.store.set({ observer, observerSource: source, placeName: place?.name ?? null, timeZone });
     syncUrl(source === 'city' && knownLocation ? knownLocation.id : null);
+    if (!timeZone) this.lookUpZone(observer, generation);
 
     this.nearestRequest?.abort();
     if (knownLocation) {
       this.store.set({ live: { location: knownLocation, distanceKm: distanceKm(observer.lat, observer.lon, knownLocation.lat, knownLocation.lon) } });
       return;
     }
+    await this.findNearest(observer, generation, 0);
+  }
+
+  /**
+   * The live grid location for a point; tried again (backing off) while the server cannot be reached, so a page
+   * opened offline goes live by itself once it can.
+   * @private @param {Observer} observer @param {number} generation @param {number} attempt
+   */
+  async findNearest(observer, generation, attempt) {
     const controller = new AbortController();
     this.nearestRequest = controller;
     try {
@@ -59,7 +72,24 @@ export class ObserverResolver {
     } catch (err) {
       if (isAbort(err) || generation !== this.generation) return;
       this.hooks.onError(err, 'Could not find the nearest live location');
+      if (err instanceof ApiError && err.status < 500) return;
+      const delay = Math.min(15_000, 1000 * 2 ** attempt);
+      setTimeout(() => {
+        if (generation === this.generation) void this.findNearest(observer, generation, attempt + 1);
+      }, delay);
     }
+  }
+
+  /** @private @param {Observer} observer @param {number} generation */
+  lookUpZone(observer, generation) {
+    fetchTimeZone(observer.lat, observer.lon).then(
+      (answer) => {
+        if (generation === this.generation) this.store.set({ timeZone: answer.timezone });
+      },
+      () => {
+        // Times stay in the live location's zone, said beside them; the next observer change asks again.
+      },
+    );
   }
 
   /** Asks the browser again (the "Reset location" button); a refusal leaves the sky where it was. */
@@ -82,7 +112,7 @@ export class ObserverResolver {
   /** Whether the user has made a choice, which wins over a late geolocation answer. */
   userChose() {
     const source = this.store.state.observerSource;
-    return source === 'city' || source === 'typed';
+    return source === 'city' || source === 'typed' || source === 'place';
   }
 
   /** Without a position, prefer a city in the browser's own time zone, then Greenwich. */

@@ -5,7 +5,9 @@ import { BODY_STYLE } from './bodies.js';
 import { SkyChart } from './chart.js';
 import { formatClock, formatDistanceKm, formatLatLon } from './format.js';
 import { countryName, usableZone } from './names.js';
+import { shownSky, zoneOf } from './store.js';
 import { BodyTable } from './table.js';
+import { visibleNow } from './visibility.js';
 
 /**
  * @typedef {import('./store.js').Store} Store
@@ -17,7 +19,9 @@ import { BodyTable } from './table.js';
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
 const STATUS_WORDS = { idle: 'Not connected', connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…' };
-const HOW = { geolocation: 'from your browser', typed: 'as typed', city: 'the city centre', fallback: 'a stand-in until you choose' };
+const HOW = { geolocation: 'from your browser', typed: 'as typed', city: 'the city centre', place: 'found by name', fallback: 'a stand-in until you choose' };
+/** What the sky on screen depends on: a change to any of these redraws it. @type {(keyof State)[]} */
+const SKY_INPUTS = ['snapshot', 'spot', 'exact', 'view', 'travel', 'travelSky', 'timeZone'];
 
 export class Renderer {
   /** @param {Store} store */
@@ -31,6 +35,7 @@ export class Renderer {
       liveMeta: $('live-meta'),
       observerNote: $('observer-note'),
       upNow: $('up-now'),
+      upNowTitle: $('up-now-title'),
       changeCurrent: $('change-current'),
       notice: $('notice'),
       sourceNote: $('source-note'),
@@ -56,16 +61,15 @@ export class Renderer {
     }
     if (changed.has('view')) document.body.dataset.view = s.view;
     if (changed.has('live')) this.renderWhere(s);
-    if (changed.has('live') || changed.has('observer') || changed.has('observerSource')) this.renderMeta(s);
-    if (changed.has('snapshot') && s.snapshot) {
-      this.ui.lastUpdate.dateTime = s.snapshot.time;
-      this.ui.lastUpdate.textContent = formatClock(new Date(s.snapshot.time), usableZone(s.snapshot.location.timezone));
-      this.ui.status.dataset.lastTime = s.snapshot.time;
+    if (['live', 'observer', 'observerSource', 'placeName', 'timeZone'].some((k) => changed.has(/** @type {keyof State} */ (k)))) this.renderMeta(s);
+    const streamed = s.view === 'exact' && s.spot ? s.spot : s.snapshot;
+    if ((changed.has('snapshot') || changed.has('spot')) && streamed) {
+      this.ui.lastUpdate.dateTime = streamed.time;
+      this.ui.lastUpdate.textContent = formatClock(new Date(streamed.time), usableZone(zoneOf(s)));
+      this.ui.status.dataset.lastTime = streamed.time;
       this.renderClock(s);
     }
-    const sky = s.view === 'exact' && s.exact ? 'exact' : 'live';
-    if (changed.has('view') || (sky === 'live' ? changed.has('snapshot') : changed.has('exact'))) this.renderSky(s);
-    else if (changed.has('exact') || changed.has('snapshot')) this.renderNotes(s);
+    if (SKY_INPUTS.some((k) => changed.has(k))) this.renderSky(s);
   }
 
   /** @private @param {State} s */
@@ -97,29 +101,33 @@ export class Renderer {
 
   /** @private @param {State} s */
   renderSky(s) {
-    const source = s.view === 'exact' && s.exact ? 'exact' : 'live';
-    const data = source === 'exact' ? s.exact : s.snapshot;
-    if (!data) return this.renderNotes(s);
-    const zone = s.live ? usableZone(s.live.location.timezone) : 'UTC';
-    this.chart.update(data.bodies);
-    this.renderUpNow(data.bodies);
+    const shown = shownSky(s);
+    if (!shown) return this.renderNotes(s);
+    const { data, kind, observer } = shown;
+    const zone = usableZone(zoneOf(s));
+    this.chart.update(data.bodies, { time: data.time, lat: observer.lat, lon: observer.lon });
+    this.renderUpNow(data.bodies, kind === 'travel');
     // The table names the location its numbers are for: the snapshot's own, not the one we asked for.
-    const locationId = source === 'live' && s.snapshot ? s.snapshot.location.id : undefined;
-    this.table.update(data.bodies, { time: data.time, timeZone: zone, source, locationId });
+    const locationId = kind === 'live' && s.snapshot ? s.snapshot.location.id : undefined;
+    this.table.update(data.bodies, { time: data.time, timeZone: zone, source: kind, locationId });
     this.renderNotes(s);
     // Time to first sky, from navigation start: what a visitor waits for (read by the browser tests).
     if (performance.getEntriesByName('orrery:first-render').length === 0) performance.mark('orrery:first-render');
   }
 
-  /** The bodies above the horizon, highest first: the answer to "what can I see right now?". @private @param {BodyPosition[]} bodies */
-  renderUpNow(bodies) {
+  /**
+   * What can be seen, highest first: the answer to "what can I see right now?" (or then, when travelling).
+   * @private @param {BodyPosition[]} bodies @param {boolean} travelling
+   */
+  renderUpNow(bodies, travelling) {
     const upNow = this.ui.upNow;
-    const up = bodies.filter((b) => b.aboveHorizon).sort((a, b) => b.alt - a.alt);
-    const key = up.map((b) => `${b.name}${Math.round(b.alt)}`).join(',');
+    const { visible: up, why } = visibleNow(bodies);
+    const key = `${travelling}|${up.map((b) => `${b.name}${Math.round(b.alt)}`).join(',')}|${why}`;
     if (upNow.dataset.key === key) return;
     upNow.dataset.key = key;
+    this.ui.upNowTitle.textContent = travelling ? 'Visible then' : 'Visible now';
     if (up.length === 0) {
-      upNow.replaceChildren(Object.assign(document.createElement('li'), { className: 'empty', textContent: 'Nothing is above the horizon right now.' }));
+      upNow.replaceChildren(Object.assign(document.createElement('li'), { className: 'empty', textContent: why }));
       return;
     }
     upNow.replaceChildren(
@@ -136,22 +144,24 @@ export class Renderer {
 
   /** @private @param {State} s */
   renderNotes(s) {
-    const exactWhere = s.observer ? formatLatLon(s.observer.lat, s.observer.lon) : '';
-    const showingExact = s.view === 'exact' && s.exact;
-    if (showingExact && s.observer) {
-      this.ui.sourceNote.textContent = `Computed on demand for ${exactWhere}, ${Math.round(s.observer.elevation)} m, refreshed every minute.`;
-      this.ui.chartSource.textContent = `Your spot · ${exactWhere}`;
+    const shown = shownSky(s);
+    const zone = usableZone(zoneOf(s));
+    if (!shown) return;
+    const where = formatLatLon(shown.observer.lat, shown.observer.lon);
+    if (shown.kind === 'travel') {
+      this.ui.sourceNote.textContent = `Computed on demand for ${where} at ${formatClock(new Date(shown.data.time), zone).slice(0, 5)} ${zone.replace(/_/g, ' ')} time; “Back to live” returns to now.`;
+      this.ui.chartSource.textContent = `Time travel · ${where}`;
+    } else if (shown.kind === 'exact') {
+      const how = s.spot?.observer ? 'Streamed live' : 'Computed on demand, refreshed every minute,';
+      this.ui.sourceNote.textContent = `${how} for ${where}, ${Math.round(shown.observer.elevation)} m.`;
+      this.ui.chartSource.textContent = `Your spot · ${where}`;
     } else if (s.snapshot) {
       // Name the location the numbers on screen are for, which is the snapshot's, even mid-switch.
-      const shown = s.snapshot.location;
-      this.ui.sourceNote.textContent = `Streamed live for the grid location ${shown.name}; switch to “Your exact spot” for your own coordinates.`;
-      this.ui.chartSource.textContent = `Live · ${shown.name}`;
+      const name = s.snapshot.location.name;
+      this.ui.sourceNote.textContent = `Streamed live for the grid location ${name}; switch to “Your exact spot” for your own coordinates.`;
+      this.ui.chartSource.textContent = `Live · ${name}`;
     }
-    const zone = s.live ? usableZone(s.live.location.timezone) : 'UTC';
-    const data = showingExact ? s.exact : s.snapshot;
-    this.ui.tableFoot.textContent = data
-      ? `Values for ${new Date(data.time).toISOString().replace('T', ' ').slice(0, 19)} UTC. Rise and set in ${zone} time; — means none in the next 24 hours.`
-      : '';
+    this.ui.tableFoot.textContent = `Values for ${new Date(shown.data.time).toISOString().replace('T', ' ').slice(0, 19)} UTC. Rise and set in ${zone.replace(/_/g, ' ')} time; — means none in the next 24 hours.`;
   }
 
   /** @private @param {State} s */
@@ -160,10 +170,11 @@ export class Renderer {
     if (!live) return;
     const parts = [];
     if (s.observerSource === 'city') parts.push('Your chosen city');
+    else if (s.observerSource === 'place' && s.placeName) parts.push(`Nearest live city to ${s.placeName}, ${formatDistanceKm(live.distanceKm)} away`);
     else if (s.observerSource === 'fallback') parts.push('Shown until you share or choose a location');
     else if (live.distanceKm < 0.5) parts.push('Right where you are');
     else parts.push(`${formatDistanceKm(live.distanceKm)} from you`);
-    parts.push(usableZone(live.location.timezone).replace(/_/g, ' '));
+    parts.push(`${usableZone(zoneOf(s)).replace(/_/g, ' ')} time`);
     this.ui.liveMeta.replaceChildren(
       parts.join(' · '),
       ' · ',
@@ -171,15 +182,16 @@ export class Renderer {
     );
     this.renderClock(s);
     const o = s.observer;
-    this.ui.observerNote.textContent = o ? `Your position: ${formatLatLon(o.lat, o.lon)}, ${Math.round(o.elevation)} m (${HOW[s.observerSource]}).` : '';
+    const named = s.observerSource === 'place' && s.placeName ? `${s.placeName}, ` : '';
+    this.ui.observerNote.textContent = o ? `Your position: ${named}${formatLatLon(o.lat, o.lon)}, ${Math.round(o.elevation)} m (${HOW[s.observerSource]}).` : '';
     this.ui.changeCurrent.textContent = live.location.name;
   }
 
-  /** The location's local clock, from the tick time when streaming (the server's clock), else this device's. @private @param {State} s */
+  /** The observer's local clock, from the tick time when streaming (the server's clock), else this device's. @private @param {State} s */
   renderClock(s) {
     const clock = document.getElementById('local-clock');
     if (!clock || !s.live) return;
     const when = s.snapshot ? new Date(s.snapshot.time) : new Date();
-    clock.textContent = `${formatClock(when, usableZone(s.live.location.timezone)).slice(0, 5)} local time`;
+    clock.textContent = `${formatClock(when, usableZone(zoneOf(s))).slice(0, 5)} local time`;
   }
 }
