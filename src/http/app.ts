@@ -19,6 +19,7 @@ import { mountOpenApiDocument } from './openapi.ts';
 import { mountEvents } from './events.ts';
 import { mountPlanets } from './planets.ts';
 import { mountPlaces } from './places.ts';
+import { withPageHeaders } from './page-headers.ts';
 import { mountTonight } from './tonight.ts';
 import { mountStream, type StreamDeps } from './stream.ts';
 
@@ -91,7 +92,7 @@ export function createApp(deps: AppDeps = {}): OpenAPIHono {
       return errorJson(c, 405, 'method_not_allowed', `${c.req.method} is not allowed on ${c.req.path}; allowed: ${allow}`);
     }
     const file = staticFiles && (await staticFiles(c, async () => {}));
-    if (file) return notModified(c.req.raw, file);
+    if (file) return notModified(c.req.raw, withPageHeaders(file));
     return errorJson(c, 404, 'not_found', `no route or file for ${c.req.method} ${quote(c.req.path)}`);
   });
   app.onError((err, c) => {
