@@ -35,7 +35,11 @@ new TimeTravel(store, showError);
 // ---------------------------------------------------------------- the one live connection
 
 const stream = new LiveStream({
-  onSnapshot: (snapshot, target) => store.set(target.kind === 'spot' ? { spot: snapshot, spotStream: 'live', pending: false, reachable: true } : { snapshot, pending: false, reachable: true }),
+  onSnapshot: (snapshot, target) => {
+    // Time to first live data, from navigation start (bench:page reads it).
+    if (performance.getEntriesByName('orrery:first-live').length === 0) performance.mark('orrery:first-live');
+    store.set(target.kind === 'spot' ? { spot: snapshot, spotStream: 'live', pending: false, reachable: true } : { snapshot, pending: false, reachable: true });
+  },
   onState: (state, detail) => store.set({ stream: { state, detail } }),
   onHappening: (h) => feed.pushed(h),
   onResume: (recovered) => {
@@ -101,11 +105,18 @@ document.getElementById('sky')?.addEventListener('focusin', (e) => {
 });
 
 // An installable app with an offline shell: the service worker keeps the page's files for when the network is gone.
+// Registered once the first sky is up and the page is idle: its install fetches the page's files again.
 if ('serviceWorker' in navigator) {
-  window.addEventListener('load', () => {
-    navigator.serviceWorker.register('sw.js').catch(() => {
-      // No offline shell (a private window, say): the page works as before.
+  const register = () =>
+    whenIdle(() => {
+      navigator.serviceWorker.register('sw.js').catch(() => {
+        // No offline shell (a private window, say): the page works as before.
+      });
     });
+  store.subscribe(function once(s) {
+    if (!s.snapshot && !s.spot && !s.exact) return;
+    store.listeners.delete(once);
+    register();
   });
 }
 

@@ -40,6 +40,8 @@ export class HappeningsFeed {
     this.toasts = $('toasts');
     /** @type {AbortController | null} */
     this.request = null;
+    /** @type {import('./store.js').Observer | null} the observer the calendar was asked for */
+    this.loadedFor = null;
     /** @type {ReturnType<typeof setInterval> | undefined} */
     this.ticker = undefined;
     this.notifyBox = /** @type {HTMLFieldSetElement} */ ($('notify'));
@@ -48,7 +50,9 @@ export class HappeningsFeed {
     $('missed-clear').addEventListener('click', () => store.set({ missed: [] }));
 
     store.subscribe((s, changed) => {
-      if (changed.has('observer') && s.observer) this.load();
+      // After the first sky is drawn: the calendar costs the server more than the stream's first snapshot does.
+      const drawn = s.snapshot !== null || s.spot !== null || s.exact !== null;
+      if (drawn && s.observer && (changed.has('observer') || this.loadedFor !== s.observer)) this.load();
       if (changed.has('happenings') || changed.has('timeZone')) this.renderList(s);
       if (changed.has('missed')) this.renderMissed(s);
     });
@@ -60,6 +64,7 @@ export class HappeningsFeed {
   load() {
     const observer = this.store.state.observer;
     if (!observer) return;
+    this.loadedFor = observer;
     this.request?.abort();
     const controller = new AbortController();
     this.request = controller;

@@ -36,7 +36,8 @@ export class TonightPanel {
     this.request = null;
     this.key = '';
     store.subscribe((s, changed) => {
-      if (changed.has('observer') || changed.has('travel')) this.load(s);
+      // After the first sky is drawn: this request costs the server more than the stream's first snapshot does.
+      if (changed.has('observer') || changed.has('travel') || changed.has('snapshot') || changed.has('spot') || changed.has('exact')) this.load(s);
       if (changed.has('tonight') || changed.has('timeZone')) this.render(s);
     });
     // The night turns over at local noon: look again every quarter hour (a no-op while the date is the same).
@@ -46,7 +47,7 @@ export class TonightPanel {
   /** @private @param {State} s */
   load(s) {
     const o = s.observer;
-    if (!o) return;
+    if (!o || (!s.snapshot && !s.spot && !s.exact && !s.travelSky)) return;
     const date = nightOf(s.travel ?? Date.now(), o.lon);
     const key = `${o.lat},${o.lon},${o.elevation},${date}`;
     if (key === this.key) return;
