@@ -288,7 +288,9 @@ describe('the page a sky watcher keeps open', () => {
     expect(await toggle.getAttribute('aria-pressed')).toBe('true');
     const look = () =>
       page.evaluate(() => ({ filter: getComputedStyle(document.querySelector('main')!).filter, bg: getComputedStyle(document.body).backgroundColor }));
-    expect((await look()).filter).toMatch(/sepia/);
+    expect((await look()).filter).toMatch(/url\(.*#night-red/);
+    // Red only: the colour matrix's green and blue rows are zero.
+    expect(await page.locator('#night-red feColorMatrix').getAttribute('values')).toMatch(/^\S+ \S+ \S+ 0 0 {2}0 0 0 0 0 {2}0 0 0 0 0 /);
     expect((await look()).bg).toBe('rgb(0, 0, 0)');
     await page.reload();
     // Applied before the page's module runs (theme.js in <head>): no bright flash, and still on.
