@@ -40,7 +40,8 @@ const stream = new LiveStream({
     if (performance.getEntriesByName('orrery:first-live').length === 0) performance.mark('orrery:first-live');
     store.set(target.kind === 'spot' ? { spot: snapshot, spotStream: 'live', pending: false, reachable: true } : { snapshot, pending: false, reachable: true });
   },
-  onState: (state, detail) => store.set({ stream: { state, detail } }),
+  // A stream that lost its connection is the surest sign the server cannot be reached (a cached /locations is not).
+  onState: (state, detail) => store.set(state === 'reconnecting' ? { stream: { state, detail }, reachable: false } : { stream: { state, detail } }),
   onHappening: (h) => feed.pushed(h),
   onResume: (recovered) => {
     if (!recovered) resolver.notify('Back online, but some of what happened meanwhile could not be replayed; the calendar below is current.', 'warn');
@@ -113,9 +114,9 @@ if ('serviceWorker' in navigator) {
         // No offline shell (a private window, say): the page works as before.
       });
     });
-  store.subscribe(function once(s) {
+  const stop = store.subscribe((s) => {
     if (!s.snapshot && !s.spot && !s.exact) return;
-    store.listeners.delete(once);
+    stop();
     register();
   });
 }

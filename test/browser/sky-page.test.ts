@@ -383,7 +383,13 @@ describe('offline shell (runs last: it stops the server)', () => {
 
     await app.stop('SIGKILL');
     await page.reload();
-    await expect.poll(() => page.locator('#offline').isVisible(), { timeout: 20_000 }).toBe(true);
+    try {
+      await expect.poll(() => page.locator('#offline').isVisible(), { timeout: 20_000 }).toBe(true);
+    } catch (err) {
+      await page.screenshot({ path: 'test-artifacts/offline-failed.png' });
+      console.log('offline page errors:', errors, await page.evaluate(() => document.title + ' ' + document.body.innerText.slice(0, 300)));
+      throw err;
+    }
     expect(await page.locator('#offline').textContent()).toMatch(/Offline/);
     expect(await page.locator('.brand-name').textContent()).toBe('Orrery');
     app = await startApp({ port: app.port, env: ENV });

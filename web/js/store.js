@@ -111,8 +111,9 @@ export class Store {
     for (const fn of this.listeners) fn(this.state, changed);
   }
 
-  /** @param {Listener} fn */
+  /** @param {Listener} fn @returns {() => void} stops listening */
   subscribe(fn) {
     this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
   }
 }

@@ -118,11 +118,9 @@ export class TimeTravel {
     const shown = s.travel ?? (s.snapshot ? Date.parse(s.snapshot.time) : Date.now());
     if (document.activeElement !== this.picker) this.picker.value = epochToZoned(shown, zone);
     const minutes = Number(this.slider.value);
-    const sign = minutes < 0 ? '−' : '+';
     const a = Math.abs(minutes);
-    this.readout.textContent = travelling
-      ? `${sign}${Math.floor(a / 60)} h ${String(a % 60).padStart(2, '0')} min from ${new Date(this.anchor).toISOString() === new Date(shown).toISOString() ? 'the chosen time' : 'when you started'}`
-      : 'Live';
+    const offset = `${minutes < 0 ? '−' : '+'}${Math.floor(a / 60)} h ${String(a % 60).padStart(2, '0')} min`;
+    this.readout.textContent = !travelling ? 'Live' : minutes === 0 ? 'Chosen time' : offset;
     this.slider.setAttribute('aria-valuetext', travelling ? this.readout.textContent : 'now, live');
   }
 }
