@@ -2,12 +2,13 @@
 //
 //   npm run bench:sky [-- --locations=1000 --naive-locations=20 --ticks=120 --calls=100000]
 //
-// 1. Per call: computeBody (time ≈ now, random body and observer every call, rise/transit/set included)
+// 1. Per call: computeBody on one PositionCalculator, as GET /planets keeps one (time ≈ now, random
+//    body and observer every call, rise/transit/set included)
 //    against computeBodyNaive (astronomy-engine's own functions); computeBody at random instants 1900–2100
 //    (its interpolation spans are mostly cold there); computeAll.
 // 2. One tick of the grid, N locations (deterministic Fibonacci sphere) × 10 bodies:
 //    - naive: computeBodyNaive per pair, measured on --naive-locations locations and scaled to N (it is
-//      far too slow to run in full: ~3 ms per pair);
+//      far too slow to run in full: its per-call row above gives the cost of a pair);
 //    - grid, every rise/set/transit searched afresh (the first tick, or after time jumps);
 //    - steady state: --ticks one-second ticks, measured after the event cache has been through a whole
 //      entry lifetime (DEFAULT_EVENT_MAX_AGE_MINUTES of simulated ticks first): the grid tick, then the
@@ -17,8 +18,9 @@
 // The last line is the speed-up of the grid tick over the naive per-pair tick.
 
 import { parseArgs } from 'node:util';
-import { createGridComputer, DEFAULT_EVENT_MAX_AGE_MINUTES } from '../src/sky/batch.ts';
-import { computeAll, computeBody, computeBodyNaive } from '../src/sky/ephemeris.ts';
+import { createSkyGrid, DEFAULT_EVENT_MAX_AGE_MINUTES } from '../src/sky/grid.ts';
+import { PositionCalculator } from '../src/sky/fast-path.ts';
+import { computeBodyNaive } from '../src/sky/reference-path.ts';
 import { loadavg } from 'node:os';
 import { BODY_NAMES, type Location, type Observer, type Snapshot } from '../src/sky/types.ts';
 
@@ -87,12 +89,13 @@ const observers: Observer[] = Array.from({ length: 4096 }, () => ({
 }));
 const names = Array.from({ length: 4096 }, () => BODY_NAMES[Math.floor(r() * BODY_NAMES.length)]!);
 const base = Date.now();
+const calc = new PositionCalculator();
 
-for (let i = 0; i < 20_000; i++) computeBody(names[i & 4095]!, observers[i & 4095]!, new Date(base + i));
+for (let i = 0; i < 20_000; i++) calc.computeBody(names[i & 4095]!, observers[i & 4095]!, new Date(base + i));
 row(
   'computeBody, time ≈ now, random body/observer',
   time(() => {
-    for (let i = 0; i < CALLS; i++) computeBody(names[i & 4095]!, observers[i & 4095]!, new Date(base + 20_000 + i));
+    for (let i = 0; i < CALLS; i++) calc.computeBody(names[i & 4095]!, observers[i & 4095]!, new Date(base + 20_000 + i));
   }),
   CALLS,
   'µs',
@@ -115,7 +118,7 @@ const RANDOM_CALLS = 2000;
 row(
   'computeBody, random instant 1900–2100',
   time(() => {
-    for (let i = 0; i < RANDOM_CALLS; i++) computeBody(names[i & 4095]!, observers[i & 4095]!, new Date(T_MIN + r() * (T_MAX - T_MIN)));
+    for (let i = 0; i < RANDOM_CALLS; i++) calc.computeBody(names[i & 4095]!, observers[i & 4095]!, new Date(T_MIN + r() * (T_MAX - T_MIN)));
   }),
   RANDOM_CALLS,
   'µs',
@@ -125,7 +128,7 @@ const ALL_CALLS = 5000;
 row(
   'computeAll (10 bodies), time ≈ now',
   time(() => {
-    for (let i = 0; i < ALL_CALLS; i++) computeAll(observers[i & 4095]!, new Date(base + i));
+    for (let i = 0; i < ALL_CALLS; i++) calc.computeAll(observers[i & 4095]!, new Date(base + i));
   }),
   ALL_CALLS,
   'µs',
@@ -142,7 +145,7 @@ const naive = time(() => {
 const naiveScaled: Timing = { wallMs: (naive.wallMs * N) / N_NAIVE, cpuMs: (naive.cpuMs * N) / N_NAIVE };
 row(`naive tick: computeBodyNaive per pair`, naiveScaled, 1, 'ms', `measured on ${N_NAIVE} locations, ×${N / N_NAIVE}`);
 
-const grid = createGridComputer(locations);
+const grid = createSkyGrid(locations);
 row('grid tick, first (cold caches, JIT)', time(() => grid.compute(new Date(tick0))), 1, 'ms');
 // Time going backwards invalidates every event entry: a tick with every search redone, JIT warm.
 grid.compute(new Date(tick0 + 1000));

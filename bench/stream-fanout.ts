@@ -62,8 +62,10 @@ async function clients(port: number): Promise<void> {
 async function run(transport: 'node' | 'web') {
   const broker = createMemoryBroker({ historyLimit: 10 });
   const hub = new Hub(broker, silentLogger);
-  const app = createApp({ stream: { hub, heartbeatMs: 60_000, transport } });
-  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
+  const app = createApp({ stream: { hub, heartbeatMs: 60_000 } });
+  // Without the Node bindings in its env, a stream gets a web ReadableStream body (http/sse-endpoint.ts).
+  const fetch = transport === 'web' ? (request: Request) => app.fetch(request, {}) : app.fetch;
+  const server = serve({ fetch, port: 0, hostname: '127.0.0.1' }) as Server;
   await new Promise((r) => server.once('listening', r));
   const port = (server.address() as AddressInfo).port;
   const child = fork(new URL(import.meta.url).pathname, ['--role', 'clients', '--port', String(port), '--clients', String(CLIENTS)], {

@@ -1,17 +1,16 @@
 /*
  * One message to many sockets in one call from JavaScript. The hub frames a message once; through Node's net.Socket
  * each client's write then costs a JS → C++ transition, a WriteWrap object, stream bookkeeping and a deferred
- * callback: with the kernel's send, the user-space third of an API node's CPU at 50,000 deliveries a second
- * (BENCHMARKS.md). Here the same bytes go
- * to every descriptor in a loop of non-blocking send() calls, and the caller learns, per descriptor, what the kernel
- * took. Anything it did not take (a full socket buffer, a broken connection) is handed back to Node's own write path
+ * callback: beside the kernel's send, that user-space work is a large share of an API node's CPU under fan-out (the
+ * figures are in BENCHMARKS.md). Here the same bytes go to every descriptor in a loop of non-blocking send() calls,
+ * and the caller learns, per descriptor, what the kernel took. Anything it did not take (a full socket buffer, a broken connection) is handed back to Node's own write path
  * by the caller, which queues it or reports the error as usual.
  *
  * writeAll(fds: Int32Array, count: number, bytes: Uint8Array, results: Int32Array): undefined
  *   results[i] = bytes sent to fds[i] (possibly fewer than bytes.length), or -errno.
  *
  * kernelQueues(fds: Int32Array, count: number, queued: Int32Array, acked: Float64Array): undefined
- *   For the slow-client check (src/hub/kernel-stall.ts), never per message: queued[i] = bytes in fds[i]'s send queue
+ *   For the slow-client check (src/fastpath/kernel-stall.ts), never per message: queued[i] = bytes in fds[i]'s send queue
  *   not yet acknowledged by the peer (ioctl SIOCOUTQ), acked[i] = bytes the peer has acknowledged over the
  *   connection's life (TCP_INFO tcpi_bytes_acked; 0, not asked, when nothing is queued); -errno in queued[i] when
  *   either call fails.

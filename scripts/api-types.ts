@@ -5,7 +5,8 @@ import { createMemoryBroker } from '../src/broker/memory.ts';
 import { loadConfig } from '../src/config.ts';
 import { silentLogger } from '../src/log.ts';
 import { startServer } from '../src/server.ts';
-import { ELEVATION_RANGE, GREENWICH, LAT_RANGE, LON_RANGE, REFRACTIONS } from '../src/sky/observer.ts';
+import { GREENWICH, REFRACTIONS } from '../src/http/observer.ts';
+import { ELEVATION_RANGE, LAT_RANGE, LON_RANGE } from '../src/sky/ranges.ts';
 import { BRIGHT_MAGNITUDE, MIN_ALTITUDE, instrumentFor } from '../src/sky/tonight.ts';
 import { BODY_NAMES } from '../src/sky/types.ts';
 

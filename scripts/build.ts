@@ -18,7 +18,7 @@ export const BUILT_ENTRIES = {
   'workers/ephemeris-worker.ts': 'dist/ephemeris-worker.js',
 } as const;
 
-/** The batched socket writer of the hub (native/fanout.c), built next to the bundles; see src/hub/batch-writer.ts. */
+/** The batched socket writer of the hub (native/fanout.c), built next to the bundles; see src/fastpath/batch-writer.ts. */
 export const NATIVE_FANOUT = 'dist/fanout.node';
 
 export type NativeFanoutBuild = { ok: true; file: string } | { ok: false; reason: string };

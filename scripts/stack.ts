@@ -116,150 +116,202 @@ async function apiReady(base: string): Promise<boolean> {
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
-  const nginxBin = options.nginxBin ?? nginxBinary();
-  const redisBin = options.redisBin ?? redisBinary();
   const nodeCount = options.apiPorts?.length ?? options.apiNodes ?? 2;
   if (nodeCount < 1) throw new Error('the stack needs at least one API node');
-
-  const nodeEnv = (redisUrl: string, port?: number): NodeJS.ProcessEnv => {
-    const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, REDIS_URL: redisUrl, HOST };
-    if (port !== undefined) env.PORT = String(port);
-    // This stack owns its one Redis; a cluster setting from the caller's shell would contradict REDIS_URL.
-    delete env.REDIS_CLUSTER_NODES;
-    return env;
-  };
   // Validate up front: a bad TICK_MS should fail here with the config's message, not as a timeout.
-  const config = loadConfig(nodeEnv(`redis://${HOST}:6379`, 8080));
-
-  const dir = mkdtempSync(join(tmpdir(), 'orrery-stack-'));
-  const echo = options.echo ?? false;
-  const started: ManagedProcess[] = [];
-  const intentional = new Set<ManagedProcess>();
-  let up = false;
-  let stopping: Promise<void> | undefined;
-
-  const track = (p: ManagedProcess): ManagedProcess => {
-    started.push(p);
-    // While starting, a failure surfaces as startStack's rejection instead.
-    void p.exited.then((code) => {
-      if (up && !stopping && !intentional.has(p)) options.onUnexpectedExit?.(p.name, code);
-    });
-    return p;
-  };
-
-  const stopAll = (): Promise<void> => {
-    stopping ??= (async () => {
-      // Reverse start order: nginx first (no new requests), then API nodes, worker, Redis last.
-      // nginx gets SIGTERM (fast shutdown): SIGQUIT would wait for every open stream to end.
-      for (const p of [...started].reverse()) {
-        if (!p.hasExited()) await p.stop('SIGTERM', 5000);
-      }
-      rmSync(dir, { recursive: true, force: true });
-    })();
-    return stopping;
-  };
-
-  /**
-   * Runs `start` on the fixed port, or on a free one. Between asking the OS for a free port and binding it,
-   * another process (a parallel test, say) can take it: then the child fails to bind and a new port is tried.
-   * Readiness checks also ask whether the child itself holds the port, so a stranger's answer never counts.
-   */
-  const onPort = async (fixed: number | undefined, start: (port: number) => Promise<void>): Promise<number> => {
-    for (let attempt = 1; ; attempt++) {
-      const port = fixed ?? (await freePort());
-      try {
-        await start(port);
-        return port;
-      } catch (err) {
-        if (fixed !== undefined || attempt >= 3 || !portWasTaken(err)) throw err;
-      }
-    }
-  };
-
+  const config = loadConfig(nodeEnv(options.env, `redis://${HOST}:6379`, 8080));
+  const nginxBin = options.nginxBin ?? nginxBinary();
+  const redisBin = options.redisBin ?? redisBinary();
+  const processes = new StackProcesses(mkdtempSync(join(tmpdir(), 'orrery-stack-')), options);
+  const timeoutMs = options.readyTimeoutMs ?? 30_000;
   try {
-    // Redis: no persistence, loopback only.
-    let redis!: ManagedProcess;
-    const redisPort = await onPort(options.redisPort, async (port) => {
-      redis = track(
-        spawnProcess('redis', redisBin, ['--bind', HOST, '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning'], { echo }),
-      );
-      await waitUntil(`redis to answer PING on port ${port}`, async () => listensOn(redis.pid, port) && (await respCommand(port, HOST, ['PING'])) === 'PONG', {
-        proc: redis,
-        timeoutMs: readyTimeoutMs,
-      });
-    });
-    const redisUrl = `redis://${HOST}:${redisPort}`;
-
-    // Worker: ready once it has published a snapshot (watched on Redis itself).
-    const published = firstMessage(redisPort, HOST, `${config.REDIS_PREFIX}sky:*`, readyTimeoutMs);
-    await published.ready;
-    // The processes run what production runs: the bundles of `npm run build`, built from the sources as they are now.
-    await buildDist();
-    const workerCmd = npmScriptCommand('serve:worker');
-    const worker = track(spawnProcess('worker', workerCmd.command, workerCmd.args, { env: nodeEnv(redisUrl), cwd: REPO_ROOT, echo }));
-    const first = await Promise.race([published.message, worker.exited.then(() => undefined)]).finally(() => published.close());
-    if (first === undefined) throw new Error(`worker exited before publishing:\n${worker.tail()}`);
-
-    // API nodes, started together; a restarted node comes back on its own port.
-    const apiCmd = npmScriptCommand('serve');
-    const apiProcs: ManagedProcess[] = [];
-    const apiPorts: number[] = [];
-    const startApi = async (i: number, fixed: number | undefined): Promise<void> => {
-      apiPorts[i] = await onPort(fixed, async (port) => {
-        const p = track(spawnProcess(`api${i + 1}`, apiCmd.command, apiCmd.args, { env: nodeEnv(redisUrl, port), cwd: REPO_ROOT, echo }));
-        apiProcs[i] = p;
-        await waitUntil(`api${i + 1} to be ready on port ${port}`, async () => listensOn(p.pid, port) && (await apiReady(`http://${HOST}:${port}`)), {
-          proc: p,
-          timeoutMs: readyTimeoutMs,
-        });
-      });
-    };
-    await Promise.all(Array.from({ length: nodeCount }, (_, i) => startApi(i, options.apiPorts?.[i])));
-
-    // nginx in its own prefix directory with the rendered config: no /etc/nginx, no port 80.
-    let nginx!: ManagedProcess;
-    const nginxPort = await onPort(options.nginxPort, async (port) => {
-      const vars = processNginxVars({ runDir: dir, nginxPort: port, apiPorts, streamsPerClient: options.streamsPerClient });
-      // Workers that dropped to nobody must reach their temp directories under the prefix.
-      if (vars.ORRERY_NGINX_USER.startsWith('nobody')) chmodSync(dir, 0o755);
-      const confPath = join(dir, 'nginx.conf');
-      writeFileSync(confPath, renderTemplate(readTemplate(), vars));
-      nginx = track(spawnProcess('nginx', nginxBin, ['-p', `${dir}/`, '-c', confPath, '-e', 'stderr'], { echo }));
-      await waitUntil(`nginx on port ${port}`, async () => listensOn(nginx.pid, port) && (await apiReady(`http://${HOST}:${port}`)), {
-        proc: nginx,
-        timeoutMs: readyTimeoutMs,
-      });
-    });
-
-    up = true;
+    const redis = await startRedis(processes, options.redisPort, redisBin, timeoutMs);
+    const redisUrl = `redis://${HOST}:${redis.port}`;
+    const worker = await startWorker(processes, { env: nodeEnv(options.env, redisUrl), redisPort: redis.port, prefix: config.REDIS_PREFIX, timeoutMs });
+    const api = new ApiNodes(processes, (port) => nodeEnv(options.env, redisUrl, port), timeoutMs);
+    await Promise.all(Array.from({ length: nodeCount }, (_, i) => api.start(i, options.apiPorts?.[i])));
+    const nginx = await startNginx(processes, { ...options, nginxBin, apiPorts: api.ports, timeoutMs });
+    processes.up = true;
     return {
-      url: `http://${HOST}:${nginxPort}`,
-      apiUrls: apiPorts.map((p) => `http://${HOST}:${p}`),
+      url: `http://${HOST}:${nginx.port}`,
+      apiUrls: api.ports.map((p) => `http://${HOST}:${p}`),
       redisUrl,
       redisPrefix: config.REDIS_PREFIX,
       tickMs: config.TICK_MS,
-      nginxDir: dir,
-      pids: () => ({ redis: redis.pid, worker: worker.pid, api: apiProcs.map((p) => p.pid), nginx: nginx.pid }),
-      logs: (name) => [...started].reverse().find((p) => p.name === name)?.tail() ?? '',
-      async killApiNode(i, signal = 'SIGKILL') {
-        const p = apiProcs[i];
-        if (!p) throw new Error(`no API node ${i}`);
-        intentional.add(p);
-        await p.stop(signal, 5000);
-      },
-      async restartApiNode(i) {
-        const p = apiProcs[i];
-        if (!p) throw new Error(`no API node ${i}`);
-        if (!p.hasExited()) throw new Error(`api${i + 1} is still running`);
-        await startApi(i, apiPorts[i]);
-      },
-      stop: stopAll,
+      nginxDir: processes.dir,
+      pids: () => ({ redis: redis.proc.pid, worker: worker.pid, api: api.procs.map((p) => p.pid), nginx: nginx.proc.pid }),
+      logs: (name) => processes.logs(name),
+      killApiNode: async (i, signal = 'SIGKILL') => processes.stopOne(api.node(i), signal),
+      restartApiNode: async (i) => api.restart(i),
+      stop: () => processes.stopAll(),
     };
   } catch (err) {
-    await stopAll();
+    await processes.stopAll();
     throw err;
   }
+}
+
+/** The environment of the worker and the API nodes: the caller's, this stack's Redis, and a port for an API node. */
+function nodeEnv(extra: NodeJS.ProcessEnv | undefined, redisUrl: string, port?: number): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra, REDIS_URL: redisUrl, HOST };
+  if (port !== undefined) env.PORT = String(port);
+  // This stack owns its one Redis; a cluster setting from the caller's shell would contradict REDIS_URL.
+  delete env.REDIS_CLUSTER_NODES;
+  return env;
+}
+
+/** The processes one stack started, in start order, and how they stop. */
+class StackProcesses {
+  private readonly started: ManagedProcess[] = [];
+  private readonly intentional = new Set<ManagedProcess>();
+  /** set once the whole stack is up: from then on an exit nobody asked for is reported */
+  up = false;
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    /** the stack's directory: Redis' dir, nginx's prefix */
+    readonly dir: string,
+    private readonly options: Pick<StackOptions, 'echo' | 'onUnexpectedExit'>,
+  ) {}
+
+  spawn(name: string, command: string, args: string[], extra: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): ManagedProcess {
+    const p = spawnProcess(name, command, args, { ...extra, echo: this.options.echo ?? false });
+    this.started.push(p);
+    // While starting, a failure surfaces as startStack's rejection instead.
+    void p.exited.then((code) => {
+      if (this.up && !this.stopping && !this.intentional.has(p)) this.options.onUnexpectedExit?.(p.name, code);
+    });
+    return p;
+  }
+
+  /** Stops one process on purpose (not reported as unexpected). */
+  async stopOne(p: ManagedProcess, signal: NodeJS.Signals): Promise<void> {
+    this.intentional.add(p);
+    await p.stop(signal, 5000);
+  }
+
+  /** Output tail of the latest process of that name. */
+  logs(name: string): string {
+    return [...this.started].reverse().find((p) => p.name === name)?.tail() ?? '';
+  }
+
+  /**
+   * Reverse start order: nginx first (no new requests), then API nodes, worker, Redis last. nginx gets SIGTERM (fast
+   * shutdown): SIGQUIT would wait for every open stream to end. Idempotent.
+   */
+  stopAll(): Promise<void> {
+    this.stopping ??= (async () => {
+      for (const p of [...this.started].reverse()) {
+        if (!p.hasExited()) await p.stop('SIGTERM', 5000);
+      }
+      rmSync(this.dir, { recursive: true, force: true });
+    })();
+    return this.stopping;
+  }
+}
+
+/**
+ * Runs `start` on the fixed port, or on a free one. Between asking the OS for a free port and binding it, another
+ * process (a parallel test, say) can take it: then the child fails to bind and a new port is tried. Readiness checks
+ * also ask whether the child itself holds the port, so a stranger's answer never counts.
+ */
+async function onPort(fixed: number | undefined, start: (port: number) => Promise<void>): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    const port = fixed ?? (await freePort());
+    try {
+      await start(port);
+      return port;
+    } catch (err) {
+      if (fixed !== undefined || attempt >= 3 || !portWasTaken(err)) throw err;
+    }
+  }
+}
+
+/** Redis: no persistence, loopback only; ready when it answers PING. */
+async function startRedis(processes: StackProcesses, fixed: number | undefined, bin: string, timeoutMs: number): Promise<{ proc: ManagedProcess; port: number }> {
+  let proc!: ManagedProcess;
+  const port = await onPort(fixed, async (port) => {
+    const args = ['--bind', HOST, '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', processes.dir, '--daemonize', 'no', '--loglevel', 'warning'];
+    proc = processes.spawn('redis', bin, args);
+    await waitUntil(`redis to answer PING on port ${port}`, async () => listensOn(proc.pid, port) && (await respCommand(port, HOST, ['PING'])) === 'PONG', {
+      proc,
+      timeoutMs,
+    });
+  });
+  return { proc, port };
+}
+
+/** The worker: ready once it has published a snapshot (watched on Redis itself). */
+async function startWorker(
+  processes: StackProcesses,
+  o: { env: NodeJS.ProcessEnv; redisPort: number; prefix: string; timeoutMs: number },
+): Promise<ManagedProcess> {
+  const published = firstMessage(o.redisPort, HOST, `${o.prefix}sky:*`, o.timeoutMs);
+  await published.ready;
+  // The processes run what production runs: the bundles of `npm run build`, built from the sources as they are now.
+  await buildDist();
+  const cmd = npmScriptCommand('serve:worker');
+  const worker = processes.spawn('worker', cmd.command, cmd.args, { env: o.env, cwd: REPO_ROOT });
+  const first = await Promise.race([published.message, worker.exited.then(() => undefined)]).finally(() => published.close());
+  if (first === undefined) throw new Error(`worker exited before publishing:\n${worker.tail()}`);
+  return worker;
+}
+
+/** The API nodes, started together; a restarted node comes back on its own port. */
+class ApiNodes {
+  readonly procs: ManagedProcess[] = [];
+  readonly ports: number[] = [];
+  private readonly cmd = npmScriptCommand('serve');
+
+  constructor(
+    private readonly processes: StackProcesses,
+    private readonly env: (port: number) => NodeJS.ProcessEnv,
+    private readonly timeoutMs: number,
+  ) {}
+
+  node(i: number): ManagedProcess {
+    const p = this.procs[i];
+    if (!p) throw new Error(`no API node ${i}`);
+    return p;
+  }
+
+  async start(i: number, fixed: number | undefined): Promise<void> {
+    this.ports[i] = await onPort(fixed, async (port) => {
+      const p = this.processes.spawn(`api${i + 1}`, this.cmd.command, this.cmd.args, { env: this.env(port), cwd: REPO_ROOT });
+      this.procs[i] = p;
+      await waitUntil(`api${i + 1} to be ready on port ${port}`, async () => listensOn(p.pid, port) && (await apiReady(`http://${HOST}:${port}`)), {
+        proc: p,
+        timeoutMs: this.timeoutMs,
+      });
+    });
+  }
+
+  async restart(i: number): Promise<void> {
+    if (!this.node(i).hasExited()) throw new Error(`api${i + 1} is still running`);
+    await this.start(i, this.ports[i]);
+  }
+}
+
+/** nginx in its own prefix directory with the rendered config: no /etc/nginx, no port 80. */
+async function startNginx(
+  processes: StackProcesses,
+  o: Pick<StackOptions, 'nginxPort' | 'streamsPerClient'> & { nginxBin: string; apiPorts: number[]; timeoutMs: number },
+): Promise<{ proc: ManagedProcess; port: number }> {
+  const dir = processes.dir;
+  let proc!: ManagedProcess;
+  const port = await onPort(o.nginxPort, async (port) => {
+    const vars = processNginxVars({ runDir: dir, nginxPort: port, apiPorts: o.apiPorts, streamsPerClient: o.streamsPerClient });
+    // Workers that dropped to nobody must reach their temp directories under the prefix.
+    if (vars.ORRERY_NGINX_USER.startsWith('nobody')) chmodSync(dir, 0o755);
+    const confPath = join(dir, 'nginx.conf');
+    writeFileSync(confPath, renderTemplate(readTemplate(), vars));
+    proc = processes.spawn('nginx', o.nginxBin, ['-p', `${dir}/`, '-c', confPath, '-e', 'stderr']);
+    await waitUntil(`nginx on port ${port}`, async () => listensOn(proc.pid, port) && (await apiReady(`http://${HOST}:${port}`)), {
+      proc,
+      timeoutMs: o.timeoutMs,
+    });
+  });
+  return { proc, port };
 }
 
 /** `npm run stack` waits this long before starting a dead API node again (a crash loop stays slow). */
@@ -272,7 +324,8 @@ function parsePort(value: string | undefined, what: string): number | undefined 
   return n;
 }
 
-async function main(): Promise<void> {
+/** The command line (and STACK_* environment) as StackOptions; undefined after printing --help. */
+function stackArgs(): Pick<StackOptions, 'nginxPort' | 'apiPorts' | 'apiNodes' | 'redisPort' | 'echo'> | undefined {
   const { values } = parseArgs({
     options: {
       port: { type: 'string' },
@@ -287,15 +340,23 @@ async function main(): Promise<void> {
     console.log(`npm run stack -- [--port 8080] [--api-ports 8081,8082] [--redis-port N] [--nodes 2] [--quiet]
 Starts redis-server, the worker, the API nodes and nginx on 127.0.0.1; Ctrl-C stops them all.
 Environment: STACK_PORT, STACK_API_PORTS, STACK_REDIS_PORT; TICK_MS, LOG_LEVEL, ... reach the Node processes.`);
-    return;
+    return undefined;
   }
-  const nginxPort = parsePort(values.port ?? process.env.STACK_PORT, '--port') ?? 8080;
   const apiList = values['api-ports'] ?? process.env.STACK_API_PORTS;
-  const apiPorts = apiList ? apiList.split(',').map((p) => parsePort(p.trim(), '--api-ports')!) : undefined;
-  const redisPort = parsePort(values['redis-port'] ?? process.env.STACK_REDIS_PORT, '--redis-port');
   const nodes = values.nodes === undefined ? undefined : Number(values.nodes);
   if (nodes !== undefined && (!Number.isInteger(nodes) || nodes < 1 || nodes > 16)) throw new Error(`--nodes must be 1..16, got "${values.nodes}"`);
+  return {
+    nginxPort: parsePort(values.port ?? process.env.STACK_PORT, '--port') ?? 8080,
+    apiPorts: apiList ? apiList.split(',').map((p) => parsePort(p.trim(), '--api-ports')!) : undefined,
+    apiNodes: nodes,
+    redisPort: parsePort(values['redis-port'] ?? process.env.STACK_REDIS_PORT, '--redis-port'),
+    echo: !values.quiet,
+  };
+}
 
+async function main(): Promise<void> {
+  const args = stackArgs();
+  if (!args) return;
   let stack: Stack | undefined;
   let exiting = false;
   const shutdown = async (code: number): Promise<void> => {
@@ -309,11 +370,7 @@ Environment: STACK_PORT, STACK_API_PORTS, STACK_REDIS_PORT; TICK_MS, LOG_LEVEL, 
   process.on('SIGTERM', () => void shutdown(0));
 
   stack = await startStack({
-    nginxPort,
-    apiPorts,
-    apiNodes: nodes,
-    redisPort,
-    echo: !values.quiet,
+    ...args,
     onUnexpectedExit: (name, code) => {
       // An API node that dies is what the balancer is there for: the others carry on, and it is started again so
       // the failover can be watched and repeated. Without Redis, the worker or nginx there is no service: stop.
@@ -324,16 +381,22 @@ Environment: STACK_PORT, STACK_API_PORTS, STACK_REDIS_PORT; TICK_MS, LOG_LEVEL, 
         return;
       }
       console.error(`${name} exited unexpectedly (${code}); the other nodes carry on; restarting it in ${API_RESTART_DELAY_MS} ms`);
-      const running = stack;
       setTimeout(() => {
-        if (exiting) return;
-        running.restartApiNode(Number(api[1]) - 1).then(
-          () => console.error(`${name} restarted (pid ${running.pids().api[Number(api[1]) - 1]})`),
-          (err: unknown) => console.error(`${name} could not be restarted: ${err instanceof Error ? err.message : String(err)}`),
-        );
+        if (!exiting) restartApiNode(stack!, Number(api[1]) - 1);
       }, API_RESTART_DELAY_MS);
     },
   });
+  printStack(stack);
+}
+
+function restartApiNode(stack: Stack, i: number): void {
+  stack.restartApiNode(i).then(
+    () => console.error(`api${i + 1} restarted (pid ${stack.pids().api[i]})`),
+    (err: unknown) => console.error(`api${i + 1} could not be restarted: ${err instanceof Error ? err.message : String(err)}`),
+  );
+}
+
+function printStack(stack: Stack): void {
   const pids = stack.pids();
   console.log(`
 Orrery stack is up: ${stack.url}

@@ -115,6 +115,30 @@ const schema = z.object({
 
 export type Config = z.infer<typeof schema>;
 
+/** A Redis Cluster seed node. */
+export interface ClusterNode {
+  host: string;
+  port: number;
+}
+
+/** REDIS_CLUSTER_NODES (`host:port,host:port`, validated by the schema) → seed nodes. */
+export function parseClusterNodes(value: string): ClusterNode[] {
+  return value.split(',').map((seed) => {
+    const colon = seed.lastIndexOf(':');
+    return { host: seed.slice(0, colon), port: Number(seed.slice(colon + 1)) };
+  });
+}
+
+/** Where the Redis connections go: one server (REDIS_URL) or the seeds of a Redis Cluster (REDIS_CLUSTER_NODES). */
+export type RedisTarget = { url: string; nodes?: undefined } | { nodes: readonly ClusterNode[]; url?: undefined };
+
+/** The Redis the configuration names, or undefined for the in-memory mode (one process). */
+export function redisTarget(config: Pick<Config, 'REDIS_URL' | 'REDIS_CLUSTER_NODES'>): RedisTarget | undefined {
+  if (config.REDIS_CLUSTER_NODES) return { nodes: parseClusterNodes(config.REDIS_CLUSTER_NODES) };
+  if (config.REDIS_URL) return { url: config.REDIS_URL };
+  return undefined;
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }

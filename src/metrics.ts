@@ -21,10 +21,15 @@ export interface Metrics {
   refused(reason: string): void;
   /** one worker tick took `ms` */
   tick(ms: number): void;
-  /** Wraps a broker so every delivered message is timed from its publishedAt to the end of the local fan-out. */
-  instrument(broker: Broker, clientsOf: (channel: string) => number): Broker;
-  /** Reads the hub (and broker) at scrape time. */
+  /**
+   * The broker as the hub should see it: every delivered message is timed from its publishedAt to the end of the
+   * local fan-out, and its frames (one per client of the watched hub) are counted.
+   */
+  instrument(broker: Broker): Broker;
+  /** Reads the hub (and broker) at scrape time, and counts the frames of instrument(). */
   watchHub(hub: Hub, broker: Broker): void;
+  /** Frames handed to stream connections so far (messages × local clients of their channel). */
+  framesFannedOut(): number;
 }
 
 /** `publishedAt` sits at the end of the snapshot JSON (`…,"publishedAt":123}`): read it without parsing the rest. */
@@ -43,98 +48,10 @@ export function createMetrics(options: { node: string; defaults?: boolean }): Me
 
   let hub: Hub | undefined;
   let watched: Broker | undefined;
-
-  new Gauge({
-    name: 'orrery_clients_connected',
-    help: 'Stream clients connected to this node, per location',
-    labelNames: ['location'],
-    registers,
-    collect() {
-      this.reset();
-      if (!hub) return;
-      for (const l of LOCATIONS) {
-        const n = hub.clientCount(l.id);
-        if (n > 0) this.set({ location: l.id }, n);
-      }
-    },
-  });
-  new Gauge({
-    name: 'orrery_channels_subscribed',
-    help: 'Broker channels this node is subscribed to',
-    registers,
-    collect() {
-      this.set(hub?.stats().channels ?? 0);
-    },
-  });
-  new Counter({
-    name: 'orrery_messages_dispatched_total',
-    help: 'Messages received from the broker and framed once for the local fan-out',
-    registers,
-    collect() {
-      this.reset();
-      this.inc(hub?.stats().dispatched ?? 0);
-    },
-  });
-  const fannedOut = new Counter({
-    name: 'orrery_messages_fanned_out_total',
-    help: 'Frames handed to stream connections (messages × local clients of their channel)',
-    registers,
-  });
-  const conflated = new Counter({
-    name: 'orrery_frames_conflated_total',
-    help: 'Frames replaced by a newer one before a slow socket could take them (counted when the stream closes)',
-    registers,
-  });
-  const dropped = new Counter({
-    name: 'orrery_frames_dropped_total',
-    help: 'Frames discarded unsent: pending when a stream closed, or overflowing the start-up hold',
-    registers,
-  });
-  new Counter({
-    name: 'orrery_stream_closes_total',
-    help: 'Stream connections closed, by reason (slow_client, client_gone, shutdown, broker_unavailable, …)',
-    labelNames: ['reason'],
-    registers,
-    collect() {
-      this.reset();
-      for (const [reason, n] of Object.entries(hub?.stats().closed ?? {})) this.inc({ reason }, n);
-    },
-  });
-  new Counter({
-    name: 'orrery_slow_client_closes_total',
-    help: 'Stream clients closed because they did not read (queue cap or stall)',
-    registers,
-    collect() {
-      this.reset();
-      this.inc(hub?.stats().closed.slow_client ?? 0);
-    },
-  });
-  const opened = new Counter({
-    name: 'orrery_streams_opened_total',
-    help: 'Stream connections opened, by how they are served: socket (the bare socket, batched writes), response (a keep-alive connection that served other requests first: Node\'s ServerResponse), web',
-    labelNames: ['served'],
-    registers,
-  });
-  const refusals = new Counter({
-    name: 'orrery_requests_refused_total',
-    help: 'Requests refused by a limit, by reason',
-    labelNames: ['reason'],
-    registers,
-  });
-  const lag = new Histogram({
-    name: 'orrery_publish_to_send_seconds',
-    help: "From the worker's publishedAt to the end of this node's fan-out write loop",
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers,
-  });
+  let frames = 0;
+  registerHubMetrics(registers, () => hub);
   const tick = registerTickAndBrokerMetrics(registers, () => watched);
-  const requests = new Histogram({
-    name: 'orrery_http_request_duration_seconds',
-    help: 'HTTP requests from arrival to the response (for a stream: to its head), by method, route and status',
-    labelNames: ['method', 'route', 'status'],
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers,
-  });
+  const { fannedOut, conflated, dropped, opened, refusals, lag, requests } = registerStreamMetrics(registers);
 
   return {
     registry,
@@ -156,24 +73,36 @@ export function createMetrics(options: { node: string; defaults?: boolean }): Me
       hub = h;
       watched = b;
     },
-    instrument(broker, clientsOf) {
-      const subscribe = (channel: string, handler: MessageHandler): ReturnType<Broker['subscribe']> =>
-        broker.subscribe(channel, (m) => {
-          handler(m);
-          const n = clientsOf(channel);
-          if (n === 0) return;
-          fannedOut.inc(n);
-          const at = publishedAtOf(m.data);
-          if (at !== undefined) lag.observe(Math.max(0, Date.now() - at) / 1000);
-        });
-      return new Proxy(broker, {
-        get(target, prop, receiver) {
-          if (prop === 'subscribe') return subscribe;
-          const v = Reflect.get(target, prop, receiver) as unknown;
-          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-        },
+    framesFannedOut: () => frames,
+    instrument(broker) {
+      // After the hub's handler: the frames it just handed out, and how long after publishing.
+      return afterEachDelivery(broker, (channel, data) => {
+        const n = hub?.clientCount(channel) ?? 0;
+        if (n === 0) return;
+        frames += n;
+        fannedOut.inc(n);
+        const at = publishedAtOf(data);
+        if (at !== undefined) lag.observe(Math.max(0, Date.now() - at) / 1000);
       });
     },
+  };
+}
+
+/** `broker` with `after` called once each delivered message has been handled; every other method passed through. */
+function afterEachDelivery(broker: Broker, after: (channel: string, data: string) => void): Broker {
+  return {
+    kind: broker.kind,
+    subscribe: (channel: string, handler: MessageHandler) =>
+      broker.subscribe(channel, (m) => {
+        handler(m);
+        after(channel, m.data);
+      }),
+    publish: (items) => broker.publish(items),
+    history: (channel, afterId) => broker.history(channel, afterId),
+    latest: (channel) => broker.latest(channel),
+    ready: () => broker.ready(),
+    stats: () => broker.stats(),
+    close: () => broker.close(),
   };
 }
 
@@ -206,4 +135,105 @@ export function registerTickAndBrokerMetrics(registers: Registry[], broker: () =
     },
   });
   return (ms) => tick.observe(ms / 1000);
+}
+
+/** What the hub already counts, read at scrape time: clients per location, channels, dispatched messages, closes. */
+function registerHubMetrics(registers: Registry[], hubOf: () => Hub | undefined): void {
+  new Gauge({
+    name: 'orrery_clients_connected',
+    help: 'Stream clients connected to this node, per location',
+    labelNames: ['location'],
+    registers,
+    collect() {
+      this.reset();
+      const hub = hubOf();
+      if (!hub) return;
+      for (const l of LOCATIONS) {
+        const n = hub.clientCount(l.id);
+        if (n > 0) this.set({ location: l.id }, n);
+      }
+    },
+  });
+  new Gauge({
+    name: 'orrery_channels_subscribed',
+    help: 'Broker channels this node is subscribed to',
+    registers,
+    collect() {
+      this.set(hubOf()?.stats().channels ?? 0);
+    },
+  });
+  new Counter({
+    name: 'orrery_messages_dispatched_total',
+    help: 'Messages received from the broker and framed once for the local fan-out',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(hubOf()?.stats().dispatched ?? 0);
+    },
+  });
+  new Counter({
+    name: 'orrery_stream_closes_total',
+    help: 'Stream connections closed, by reason (slow_client, client_gone, shutdown, broker_unavailable, …)',
+    labelNames: ['reason'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [reason, n] of Object.entries(hubOf()?.stats().closed ?? {})) this.inc({ reason }, n);
+    },
+  });
+  new Counter({
+    name: 'orrery_slow_client_closes_total',
+    help: 'Stream clients closed because they did not read (queue cap or stall)',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(hubOf()?.stats().closed.slow_client ?? 0);
+    },
+  });
+}
+
+/** The series this process counts itself, as streams open and close and as requests are answered. */
+function registerStreamMetrics(registers: Registry[]) {
+  const fannedOut = new Counter({
+    name: 'orrery_messages_fanned_out_total',
+    help: 'Frames handed to stream connections (messages × local clients of their channel)',
+    registers,
+  });
+  const conflated = new Counter({
+    name: 'orrery_frames_conflated_total',
+    help: 'Frames replaced by a newer one before a slow socket could take them (counted when the stream closes)',
+    registers,
+  });
+  const dropped = new Counter({
+    name: 'orrery_frames_dropped_total',
+    help: 'Frames discarded unsent: pending when a stream closed, or overflowing the start-up hold',
+    registers,
+  });
+  const opened = new Counter({
+    name: 'orrery_streams_opened_total',
+    help: 'Stream connections opened, by how they are served: socket (the bare socket, batched writes), response (a keep-alive connection that served other requests first: Node\'s ServerResponse), web',
+    labelNames: ['served'],
+    registers,
+  });
+  const refusals = new Counter({
+    name: 'orrery_requests_refused_total',
+    help: 'Requests refused by a limit, by reason',
+    labelNames: ['reason'],
+    registers,
+  });
+  const lag = new Histogram({
+    name: 'orrery_publish_to_send_seconds',
+    help: "From the worker's publishedAt to the end of this node's fan-out write loop",
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers,
+  });
+  const requests = new Histogram({
+    name: 'orrery_http_request_duration_seconds',
+    help: 'HTTP requests from arrival to the response (for a stream: to its head), by method, route and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers,
+  });
+
+  return { fannedOut, conflated, dropped, opened, refusals, lag, requests };
 }

@@ -5,32 +5,30 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { getRequestListener, serve } from '@hono/node-server';
 import type { Broker } from './broker/broker.ts';
 import { createBroker } from './broker/index.ts';
-import type { Config } from './config.ts';
-import { loadConfigOrExit, onStopSignal } from './entry.ts';
+import { redisTarget, type Config } from './config.ts';
+import { loadConfigOrExit, onStopSignal, openFileLimit } from './entry.ts';
 import { createApp } from './http/app.ts';
-import { SHUTDOWN_FRAME } from './http/stream.ts';
-import { chooseBatchWriter } from './hub/batch-writer.ts';
-import { Hub } from './hub/hub.ts';
-import { KernelStallWatch, loadKernelQueueProbe } from './hub/kernel-stall.ts';
-import { createLogger, type Logger } from './log.ts';
+import { installClientErrorHandler } from './http/client-error.ts';
 import { parseTrustedProxies } from './http/client-ip.ts';
 import { parseCorsOrigins } from './http/cors.ts';
+import { guardRawRequest, requestErrorResponse } from './http/raw-request.ts';
 import { createStreamLimiter } from './http/stream-limit.ts';
-import { createMetrics } from './metrics.ts';
+import { SHUTDOWN_FRAME } from './http/stream.ts';
+import { KernelStallWatch, chooseBatchWriter, installStreamFront, loadKernelQueueProbe } from './fastpath/index.ts';
+import { Hub } from './hub/hub.ts';
+import { createLogger, type Logger } from './log.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
 import { createPresenceStore } from './presence/index.ts';
+import { nodeReport } from './presence/node-report.ts';
 import { StatusChannel } from './presence/status.ts';
 import type { PresenceStore } from './presence/store.ts';
 import { PresenceTracker } from './presence/tracker.ts';
 import { startWorkerReporter, type WorkerReporter } from './presence/worker-report.ts';
-import { installClientErrorHandler } from './http/client-error.ts';
-import { installStreamFront } from './http/stream-front.ts';
-import { guardRawRequest, requestErrorResponse } from './http/raw-request.ts';
-import { openFileLimit } from './entry.ts';
-import { LOCATIONS } from './sky/locations.ts';
 import { selectLocations, startSkyPublisher } from './worker/sky-publisher.ts';
 import type { TickLoop } from './worker/tick-loop.ts';
 
-// Composition root: config → broker → hub → app → serve.
+// Composition root of an API node: build the node (broker → hub → app), listen, start the embedded worker if this
+// process is the whole service, and shut down in order.
 // No REDIS_URL: one process, memory broker, the worker's tick loop runs here too (`npm install && npm start`).
 // REDIS_URL (or REDIS_CLUSTER_NODES): an API node only; `npm run worker` publishes, any number of nodes share the Redis.
 
@@ -66,80 +64,103 @@ const CLOSE_GRACE_MS = 3000;
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { config, log } = options;
-  const broker = options.broker ?? createBroker(config, log);
-  const embedded = options.embeddedWorker ?? (!config.REDIS_URL && !config.REDIS_CLUSTER_NODES);
-  const nodeId = `${hostname()}-${process.pid}`;
+  const node = buildNode(options);
+  const server = await listen(config, node.fetch);
+  installFastPath(server, node);
+  const embedded = options.embeddedWorker ?? !redisTarget(config);
+  const worker = embedded ? startEmbeddedWorker(node) : undefined;
+  node.status.start();
+  const { url, port } = addressOf(server, config.HOST);
+  log.info({ url, port, mode: embedded ? 'embedded' : 'api', broker: node.broker.kind }, `listening on ${url}`);
+  const summary = logStreamSummaries(node);
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => (closing ??= shutdown(node, server, worker, summary));
+  return { url, port, broker: node.broker, hub: node.hub, server, status: node.status, nodeId: node.id, close };
+}
+
+/** Everything one API node runs, built before it listens. */
+interface ApiNode {
+  id: string;
+  config: Config;
+  log: Logger;
+  broker: Broker;
+  hub: Hub;
+  metrics: Metrics;
+  presence: PresenceStore;
+  status: StatusChannel;
+  /** clients the kernel buffers for, where the native probe loads */
+  kernelStalls: KernelStallWatch | undefined;
+  trusted: ReturnType<typeof parseTrustedProxies>;
+  /** the HTTP application, behind the raw-request guard */
+  fetch: (request: Request, env: object) => Response | Promise<Response>;
+  /** Not ready from now on (a balancer probing /readyz stops sending). */
+  drain(): void;
+}
+
+function buildNode(options: ServerOptions): ApiNode {
+  const { config, log } = options;
+  const id = `${hostname()}-${process.pid}`;
   const startedAt = Date.now();
-  const metrics = createMetrics({ node: nodeId });
+  const broker = options.broker ?? createBroker(config, log);
+  const metrics = createMetrics({ node: id });
   // The hub sees the broker through the metrics wrapper (publish → send lag, frames fanned out); nothing else changes.
-  let hub: Hub;
-  const fanout = { frames: 0 };
-  const measured = metrics.instrument(broker, (channel) => {
-    const n = hub.clientCount(channel);
-    fanout.frames += n;
-    return n;
-  });
-  const fanoutWriter = chooseBatchWriter(config.FANOUT_WRITER);
-  log.info({ fanoutWriter: fanoutWriter.writer ? 'native' : 'js' }, `fan-out: ${fanoutWriter.note}`);
-  hub = new Hub(measured, log.child({ component: 'hub' }), { batchWriter: fanoutWriter.writer });
+  const hub = createHub(config, metrics.instrument(broker), log);
   metrics.watchHub(hub, broker);
+  let draining = false;
+  const ready = (): boolean => !draining && broker.ready();
   const presence = options.presence ?? createPresenceStore(config, log);
   const tracker = new PresenceTracker();
   const status = new StatusChannel({
     store: presence,
-    nodeId,
+    nodeId: id,
     intervalMs: config.STATUS_INTERVAL_MS,
     history: config.STATUS_HISTORY,
     log: log.child({ component: 'status' }),
-    // Built every STATUS_INTERVAL_MS from the hub's own counts: nothing on the per-message path.
-    ownReport: () => {
-      const stats = hub.stats();
-      const counts: Record<string, number> = {};
-      for (const l of LOCATIONS) {
-        const n = hub.clientCount(l.id);
-        if (n > 0) counts[l.id] = n;
-      }
-      return {
-        kind: 'node',
-        id: nodeId,
+    ownReport: () =>
+      nodeReport({
+        id,
         startedAt,
-        updatedAt: Date.now(),
+        now: Date.now(),
         ready: ready(),
-        clients: stats.clients,
-        statusClients: tracker.statusClients,
-        counts,
-        joins: Object.fromEntries(tracker.joins),
-        leaves: Object.fromEntries(tracker.leaves),
-        dispatched: stats.dispatched,
-        fannedOut: fanout.frames,
-        slowCloses: stats.closed.slow_client ?? 0,
-      };
-    },
+        hub: hub.stats(),
+        clientsAt: (location) => hub.clientCount(location),
+        tracker,
+        fannedOut: metrics.framesFannedOut(),
+      }),
   });
+  const kernelStalls = watchKernelStalls(config, log);
   const trusted = parseTrustedProxies(config.TRUSTED_PROXIES);
+  const app = buildApp({ config, log, hub, metrics, status, kernelStalls, trusted }, tracker, ready);
+  // Raw requests are checked before any URL parser resolves their targets (raw-request.ts).
+  const fetch = guardRawRequest(app.fetch as ApiNode['fetch']);
+  const drain = (): void => void (draining = true);
+  return { id, config, log, broker, hub, metrics, presence, status, kernelStalls, trusted, fetch, drain };
+}
+
+/** The HTTP routes over the node's parts; stream opens and closes counted for presence and metrics. */
+function buildApp(
+  n: Pick<ApiNode, 'config' | 'log' | 'hub' | 'metrics' | 'status' | 'kernelStalls' | 'trusted'>,
+  tracker: PresenceTracker,
+  ready: () => boolean,
+): ReturnType<typeof createApp> {
+  const { config, log, metrics } = n;
   const limiter = createStreamLimiter({
     max: config.MAX_STREAMS_PER_CLIENT,
-    trusted,
+    trusted: n.trusted,
     onRefused: () => metrics.refused('too_many_streams'),
   });
-  let draining = false;
-  const ready = (): boolean => !draining && broker.ready();
-  // Where the native probe loads (Linux, dist/fanout.node), a client the kernel buffers for is caught too.
-  const probe = loadKernelQueueProbe();
-  const kernelStalls = probe && new KernelStallWatch(probe, config.SLOW_CLIENT_MS);
-  log.info({ kernelStallCheck: Boolean(kernelStalls) }, kernelStalls ? 'slow clients: Node and kernel send queues' : 'slow clients: Node send queue only (no native probe)');
   const connection = {
     heartbeatMs: config.HEARTBEAT_MS,
     stallMs: config.SLOW_CLIENT_MS,
     maxBufferedBytes: config.STREAM_QUEUE_BYTES,
-    kernelStalls,
+    kernelStalls: n.kernelStalls,
   };
-  const app = createApp({
+  return createApp({
     ready,
     logger: log,
     webRoot: WEB_ROOT,
     stream: {
-      hub,
+      hub: n.hub,
       ...connection,
       log,
       admit: limiter.admit,
@@ -154,15 +175,27 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         },
       },
     },
-    status: { channel: status, tracker, connection, admit: limiter.admit },
+    status: { channel: n.status, tracker, connection, admit: limiter.admit },
     metrics,
     cors: parseCorsOrigins(config.CORS_ORIGINS),
     accessLog: config.ACCESS_LOG === 'on' ? log.child({ component: 'access' }) : undefined,
   });
+}
 
-  // Raw requests are checked before any URL parser resolves their targets (raw-request.ts).
-  const fetch = guardRawRequest(app.fetch as (request: Request, env: object) => Response | Promise<Response>);
-  const server = await new Promise<Server>((resolve, reject) => {
+/** Where the native probe loads (Linux, dist/fanout.node), a client the kernel buffers for is caught too. */
+function watchKernelStalls(config: Config, log: Logger): KernelStallWatch | undefined {
+  const probe = loadKernelQueueProbe();
+  const watch = probe && new KernelStallWatch(probe, config.SLOW_CLIENT_MS);
+  log.info(
+    { kernelStallCheck: Boolean(watch) },
+    watch ? 'slow clients: Node and kernel send queues' : 'slow clients: Node send queue only (no native probe)',
+  );
+  return watch;
+}
+
+/** Listens on HOST:PORT with the head limits and timeouts of the configuration. */
+async function listen(config: Config, fetch: ApiNode['fetch']): Promise<Server> {
+  return new Promise<Server>((resolve, reject) => {
     const s = serve(
       {
         fetch,
@@ -185,86 +218,104 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     );
     s.once('error', reject);
   });
+}
+
+function addressOf(server: Server, bindHost: string): { url: string; port: number } {
+  const port = (server.address() as AddressInfo).port;
+  const host = bindHost === '0.0.0.0' || bindHost === '::' ? 'localhost' : bindHost;
+  return { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, port };
+}
+
+// ── The fast path: how the hub writes frames and how fresh /stream connections reach it. ──────────────────────────
+
+function createHub(config: Config, broker: Broker, log: Logger): Hub {
+  const fanoutWriter = chooseBatchWriter(config.FANOUT_WRITER);
+  log.info({ fanoutWriter: fanoutWriter.writer ? 'native' : 'js' }, `fan-out: ${fanoutWriter.note}`);
+  return new Hub(broker, log.child({ component: 'hub' }), { batchWriter: fanoutWriter.writer });
+}
+
+function installFastPath(server: Server, node: ApiNode): void {
+  const { config, metrics, log } = node;
   installClientErrorHandler(server, config.MAX_HEADER_BYTES);
   // Fresh /stream connections are served on their bare socket (no Node HTTP objects held per stream).
   installStreamFront(server, {
-    fetch,
+    fetch: node.fetch,
     maxHeaderBytes: config.MAX_HEADER_BYTES,
     headTimeoutMs: config.HEAD_TIMEOUT_MS,
     maxPendingPerClient: config.MAX_PENDING_HEADS_PER_CLIENT,
     // A quarter of the descriptors at most for heads nobody finished: the rest stay for streams, Redis and /healthz.
     maxPending: config.MAX_PENDING_HEADS ?? Math.max(16, Math.floor(openFileLimit() / 4)),
-    trusted,
+    trusted: node.trusted,
     onRefused: () => metrics.refused('too_many_pending_heads'),
     onError: (err) => log.error({ err }, 'stream request failed'),
   });
-  const port = (server.address() as AddressInfo).port;
-  const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
 
-  let worker: TickLoop | undefined;
-  let workerReport: WorkerReporter | undefined;
-  if (embedded) {
-    const locations = selectLocations(config.WORKER_LOCATIONS);
-    const reporter = startWorkerReporter({
-      store: presence,
-      id: nodeId,
-      tickMs: config.TICK_MS,
-      intervalMs: config.STATUS_INTERVAL_MS,
-      brokerReady: () => broker.ready(),
-      log,
-    });
-    workerReport = reporter;
-    worker = startSkyPublisher({
-      broker,
-      locations,
-      tickMs: config.TICK_MS,
-      spreadMs: Math.round(config.PUBLISH_SPREAD * config.TICK_MS),
-      log,
-      onTick: (ms) => {
-        metrics.tick(ms);
-        reporter.ticked(ms);
-      },
-    });
-    reporter.attach(worker);
-  }
-  status.start();
-  log.info(
-    { url, port, mode: embedded ? 'embedded' : 'api', broker: broker.kind },
-    `listening on ${url}`,
-  );
+// ── End of the fast path. ──────────────────────────────────────────────────────────────────────────────────────────
 
-  // A line a minute about the streams while there are any: clients, channels, and closes by reason (slow_client…).
+interface EmbeddedWorker {
+  loop: TickLoop;
+  report: WorkerReporter;
+}
+
+/** The worker's tick loop in this process (no Redis: this process is the whole service), reporting its health. */
+function startEmbeddedWorker(node: ApiNode): EmbeddedWorker {
+  const { config, log, broker, metrics } = node;
+  const report = startWorkerReporter({
+    store: node.presence,
+    id: node.id,
+    tickMs: config.TICK_MS,
+    intervalMs: config.STATUS_INTERVAL_MS,
+    brokerReady: () => broker.ready(),
+    log,
+  });
+  const loop = startSkyPublisher({
+    broker,
+    locations: selectLocations(config.WORKER_LOCATIONS),
+    tickMs: config.TICK_MS,
+    spreadMs: Math.round(config.PUBLISH_SPREAD * config.TICK_MS),
+    log,
+    onTick: (ms) => {
+      metrics.tick(ms);
+      report.ticked(ms);
+    },
+  });
+  report.attach(loop);
+  return { loop, report };
+}
+
+/** A line a minute about the streams while there are any: clients, channels, and closes by reason (slow_client…). */
+function logStreamSummaries(node: ApiNode): NodeJS.Timeout {
   let lastSummary = '';
-  const summary = setInterval(() => {
-    const stats = hub.stats();
+  const timer = setInterval(() => {
+    const stats = node.hub.stats();
     const text = JSON.stringify(stats);
     if (stats.clients === 0 && text === lastSummary) return;
     lastSummary = text;
-    log.info({ ...stats, broker: broker.stats() }, 'stream summary');
+    node.log.info({ ...stats, broker: node.broker.stats() }, 'stream summary');
   }, STREAM_SUMMARY_MS);
-  summary.unref();
+  timer.unref();
+  return timer;
+}
 
-  let closing: Promise<void> | undefined;
-  const close = (): Promise<void> =>
-    (closing ??= (async () => {
-      clearInterval(summary);
-      // Not ready from now on (a balancer probing /readyz stops sending), and no new connections.
-      draining = true;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      hub.closeAll('shutdown', SHUTDOWN_FRAME);
-      kernelStalls?.stop();
-      status.closeAll(SHUTDOWN_FRAME);
-      server.closeIdleConnections();
-      const cut = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
-      await worker?.stop();
-      await Promise.all([status.stop(), workerReport?.stop()]);
-      await closed;
-      clearTimeout(cut);
-      await Promise.all([broker.close(), presence.close()]);
-    })());
-
-  return { url, port, broker, hub, server, status, nodeId, close };
+/**
+ * Not ready and no new connections; stream and status clients told to reconnect elsewhere; the tick loop stopped and
+ * the reports withdrawn; the sockets left after CLOSE_GRACE_MS cut; the broker and the presence store closed last.
+ */
+async function shutdown(node: ApiNode, server: Server, worker: EmbeddedWorker | undefined, summary: NodeJS.Timeout): Promise<void> {
+  clearInterval(summary);
+  node.drain();
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  node.hub.closeAll('shutdown', SHUTDOWN_FRAME);
+  node.kernelStalls?.stop();
+  node.status.closeAll(SHUTDOWN_FRAME);
+  server.closeIdleConnections();
+  const cut = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+  await worker?.loop.stop();
+  await Promise.all([node.status.stop(), worker?.report.stop()]);
+  await closed;
+  clearTimeout(cut);
+  await Promise.all([node.broker.close(), node.presence.close()]);
 }
 
 async function main(): Promise<void> {

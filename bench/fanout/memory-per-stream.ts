@@ -6,14 +6,14 @@ import { parseArgs } from 'node:util';
 import { serve } from '@hono/node-server';
 import { createMemoryBroker } from '../../src/broker/memory.ts';
 import { createApp } from '../../src/http/app.ts';
-import { installStreamFront } from '../../src/http/stream-front.ts';
+import { installStreamFront } from '../../src/fastpath/index.ts';
 import { Hub } from '../../src/hub/hub.ts';
 import { silentLogger } from '../../src/log.ts';
 import type { Plan } from './load-client.ts';
 
 // Memory one open stream costs an API process: the app in this process (memory broker), N streams from a load-client
 // process, heap and RSS measured after full GCs before and after. --front off serves them through Node's
-// http.ServerResponse instead of the bare-socket front (src/http/stream-front.ts), for the comparison.
+// http.ServerResponse instead of the bare-socket front (src/fastpath/stream-front.ts), for the comparison.
 //
 //   node --expose-gc --import tsx bench/fanout/memory-per-stream.ts [--clients 15000] [--front on|off]
 

@@ -1,6 +1,6 @@
-// The seam between the tick publisher and the API nodes' fan-out. Implementations chosen at start-up:
-// memory.ts (no REDIS_URL: one process), redis.ts (pub/sub + a capped stream per channel) and redis-cluster.ts
-// (REDIS_CLUSTER_NODES: the same on a Redis Cluster, sharded pub/sub).
+// The seam between the tick publisher and the API nodes' fan-out. Implementations chosen at start-up (index.ts):
+// memory.ts (no REDIS_URL: one process) and redis.ts (pub/sub + a capped stream per channel), on one server
+// (REDIS_URL, redis-single.ts) or a Redis Cluster (REDIS_CLUSTER_NODES, sharded pub/sub, redis-cluster.ts).
 // A channel is a grid location id; implementations add their own naming (prefix, `sky:`, `history:`).
 // Payloads are opaque strings (the SSE `data` line); ids are epoch ms and increase per channel: a snapshot's is its
 // tick instant, a sky event's its own instant (between two ticks), so both share one rising sequence per channel.
@@ -97,7 +97,7 @@ export function decodeMessage(payload: string): BrokerMessage | undefined {
 }
 
 /** Decodes a live or stored payload: a JSON object whose `time` is the tick instant. Undefined if unusable. */
-export function decodeSnapshotMessage(data: string): BrokerMessage | undefined {
+function decodeSnapshotMessage(data: string): BrokerMessage | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(data);

@@ -1,8 +1,7 @@
-import type { Config } from '../config.ts';
+import { redisTarget, type Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { Broker } from './broker.ts';
 import { createMemoryBroker } from './memory.ts';
-import { createRedisClusterBroker, parseClusterNodes } from './redis-cluster.ts';
 import { createRedisBroker } from './redis.ts';
 
 // The one decision between the embedded broker, one Redis and a Redis Cluster, from configuration.
@@ -14,18 +13,10 @@ export const historyLength = (config: BrokerConfig): number =>
   Math.max(1, Math.ceil((config.HISTORY_SECONDS * 1000) / config.TICK_MS));
 
 export function createBroker(config: BrokerConfig, log: Logger): Broker {
-  if (config.REDIS_CLUSTER_NODES) {
-    return createRedisClusterBroker({
-      nodes: parseClusterNodes(config.REDIS_CLUSTER_NODES),
-      prefix: config.REDIS_PREFIX,
-      historyLength: historyLength(config),
-      historyTtlMs: config.HISTORY_SECONDS * 1000,
-      log,
-    });
-  }
-  if (!config.REDIS_URL) return createMemoryBroker({ historyLimit: historyLength(config) });
+  const target = redisTarget(config);
+  if (!target) return createMemoryBroker({ historyLimit: historyLength(config) });
   return createRedisBroker({
-    url: config.REDIS_URL,
+    ...target,
     prefix: config.REDIS_PREFIX,
     historyLength: historyLength(config),
     historyTtlMs: config.HISTORY_SECONDS * 1000,

@@ -52,22 +52,36 @@ class Ring {
   }
 }
 
+/** Stores `item` in its channel's history, or records why not; returns the stored message. */
+function append(ring: Ring, { channel, id, data, event }: PublishItem, result: PublishResult): BrokerMessage | undefined {
+  const last = ring.last();
+  if (last && id <= last.id) {
+    result.failed.push({ channel, id, reason: `id ${id} is not above the channel's last id ${last.id}` });
+    return undefined;
+  }
+  const message: BrokerMessage = event ? { id, data, event } : { id, data };
+  ring.push(message);
+  result.published++;
+  return message;
+}
+
+function dispatch(set: Set<MessageHandler>, message: BrokerMessage): void {
+  // A copy, so a handler that unsubscribes during dispatch does not skip its neighbours.
+  for (const h of [...set]) {
+    try {
+      h(message);
+    } catch {
+      // One failing subscriber must not keep the message from the others (Redis would not either).
+    }
+  }
+}
+
+// Returned as a plain object of own functions (not a class instance): tests and benchmarks spread it to override one method.
 export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
   const historyLimit = Math.max(1, Math.floor(options.historyLimit));
   const histories = new Map<string, Ring>();
   const handlers = new Map<string, Set<MessageHandler>>();
   let closed = false;
-
-  const dispatch = (set: Set<MessageHandler>, message: BrokerMessage): void => {
-    // A copy, so a handler that unsubscribes during dispatch does not skip its neighbours.
-    for (const h of [...set]) {
-      try {
-        h(message);
-      } catch {
-        // One failing subscriber must not keep the message from the others (Redis would not either).
-      }
-    }
-  };
 
   return {
     kind: 'memory',
@@ -75,19 +89,12 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
     async publish(items: readonly PublishItem[]): Promise<PublishResult> {
       if (closed) throw new BrokerClosedError();
       const result: PublishResult = { published: 0, failed: [] };
-      for (const { channel, id, data, event } of items) {
-        let ring = histories.get(channel);
-        if (!ring) histories.set(channel, (ring = new Ring(historyLimit)));
-        const last = ring.last();
-        if (last && id <= last.id) {
-          result.failed.push({ channel, id, reason: `id ${id} is not above the channel's last id ${last.id}` });
-          continue;
-        }
-        const message: BrokerMessage = event ? { id, data, event } : { id, data };
-        ring.push(message);
-        result.published++;
-        const set = handlers.get(channel);
-        if (set) dispatch(set, message);
+      for (const item of items) {
+        let ring = histories.get(item.channel);
+        if (!ring) histories.set(item.channel, (ring = new Ring(historyLimit)));
+        const message = append(ring, item, result);
+        const set = handlers.get(item.channel);
+        if (message && set) dispatch(set, message);
       }
       return result;
     },

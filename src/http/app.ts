@@ -4,7 +4,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { TrieRouter } from 'hono/router/trie-router';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { InvalidInputError, quote } from '../sky/observer.ts';
+import { InvalidInputError, quote } from './observer.ts';
 import { type CorsPolicy, withCors } from './cors.ts';
 import { notModified } from './conditional.ts';
 import { HttpError } from './errors.ts';

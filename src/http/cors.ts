@@ -1,11 +1,11 @@
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
-import { quote } from '../sky/observer.ts';
+import { quote } from './observer.ts';
 import { addResponseHeaders } from './response-headers.ts';
 
 // Cross-origin access: pages on other sites may call the API and open EventSources on every stream.
 // `*` (the default) lets any origin in; an allow-list (CORS_ORIGINS="https://a.example,https://b.example") lets in
 // those origins and the service's own page, and refuses any other Origin with a 403 before a route runs.
-// Streams write their own response head (hub/sink.ts), so they take the headers from response-headers.ts.
+// Streams write their own response head (fastpath/socket-sink.ts and hub/sink.ts), so they take the headers from response-headers.ts.
 
 export type CorsPolicy = { any: true } | { any: false; origins: ReadonlySet<string> };
 

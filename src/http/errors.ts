@@ -12,14 +12,7 @@ export class HttpError extends Error {
   }
 }
 
-export interface ErrorBody {
-  error: string;
-  message: string;
-}
-
 export const invalidParameter = (message: string): HttpError =>
   new HttpError(400, 'invalid_parameter', message);
-
-export const notFound = (message: string): HttpError => new HttpError(404, 'not_found', message);
 
 export const invalidBody = (message: string): HttpError => new HttpError(400, 'invalid_body', message);

@@ -7,7 +7,7 @@ import {
 } from '../sky/happenings.ts';
 import { isoString } from '../sky/isotime.ts';
 import { findLocation } from '../sky/locations.ts';
-import { GREENWICH, InvalidInputError, parseElevation, parseLat, parseLon, parseTime, quote, resolveObserver } from '../sky/observer.ts';
+import { GREENWICH, InvalidInputError, parseElevation, parseLat, parseLon, parseTime, quote, resolveObserver } from './observer.ts';
 import type { Observer } from '../sky/types.ts';
 import { IMMUTABLE, NOW, cachedJson } from './cache.ts';
 import { addRoute, errorResponses, json } from './openapi.ts';

@@ -2,7 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { LOCATIONS, nearest } from '../sky/locations.ts';
-import { quote, resolveObserver } from '../sky/observer.ts';
+import { quote, resolveObserver } from './observer.ts';
 import { PER_DEPLOY, cachedJson, etagOf } from './cache.ts';
 import { HttpError, invalidBody } from './errors.ts';
 import { addRoute, errorResponses, json } from './openapi.ts';
@@ -57,10 +57,16 @@ async function geoBodyRecord(c: Context): Promise<Record<string, unknown>> {
 }
 
 export function mountLocations(app: OpenAPIHono): void {
+  mountLocationList(app);
+  mountNearest(app);
+  mountGeoLocation(app);
+}
+
+/** GET /locations */
+function mountLocationList(app: OpenAPIHono): void {
   // Immutable data: serialised once.
   const locationsJson = JSON.stringify({ locations: LOCATIONS });
   const locationsEtag = etagOf(locationsJson);
-
   addRoute(
     app,
     {
@@ -79,7 +85,10 @@ export function mountLocations(app: OpenAPIHono): void {
       return cachedJson(c, locationsJson, PER_DEPLOY, locationsEtag);
     },
   );
+}
 
+/** GET /locations/nearest */
+function mountNearest(app: OpenAPIHono): void {
   addRoute(
     app,
     {
@@ -98,7 +107,10 @@ export function mountLocations(app: OpenAPIHono): void {
       return c.json({ location, distanceKm, stream: streamOf(location.id) });
     },
   );
+}
 
+/** POST /geo_location */
+function mountGeoLocation(app: OpenAPIHono): void {
   addRoute(
     app,
     {

@@ -1,5 +1,6 @@
 import { type OpenAPIHono, z } from '@hono/zod-openapi';
-import { InvalidInputError, LAT_RANGE, LON_RANGE, quote } from '../sky/observer.ts';
+import { LAT_RANGE, LON_RANGE } from '../sky/ranges.ts';
+import { InvalidInputError, quote } from './observer.ts';
 import { type Place, nearestPlace, searchPlaces, timeZoneAt } from '../places/gazetteer.ts';
 import { PER_DEPLOY, cachedJson } from './cache.ts';
 import { addRoute, errorResponses, json } from './openapi.ts';

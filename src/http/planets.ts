@@ -1,8 +1,8 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { BODY_NAMES, parseBodyName } from '../sky/bodies.ts';
-import { computeAll, computeBody } from '../sky/ephemeris.ts';
-import { GREENWICH, quote, resolveObserver } from '../sky/observer.ts';
-import type { Observer, Refraction } from '../sky/types.ts';
+import { PositionCalculator } from '../sky/fast-path.ts';
+import { GREENWICH, quote, resolveObserver } from './observer.ts';
+import type { BodyPosition, Observer, Refraction } from '../sky/types.ts';
 import { isoString } from '../sky/isotime.ts';
 import { IMMUTABLE, NOW, cachedJson } from './cache.ts';
 import { HttpError } from './errors.ts';
@@ -44,6 +44,36 @@ const queryErrors = errorResponses({
 });
 
 export function mountPlanets(app: OpenAPIHono): void {
+  // One calculator for the app's requests: each computes synchronously, start to end.
+  const sky = new PositionCalculator();
+  mountOneBody(app, sky);
+  mountAllBodies(app, sky);
+}
+
+/** The JSON of GET /planets/:name: the body's position with the request's instant, observer and refraction. */
+function planetJson(p: BodyPosition, time: Date, observer: Observer, refraction: Refraction): string {
+  return JSON.stringify({
+    name: p.name,
+    time: isoString(time.getTime()),
+    observer,
+    refraction,
+    az: p.az,
+    alt: p.alt,
+    ra: p.ra,
+    dec: p.dec,
+    distance: p.distance,
+    magnitude: p.magnitude,
+    phase: p.phase,
+    constellation: p.constellation,
+    aboveHorizon: p.aboveHorizon,
+    rise: p.rise,
+    transit: p.transit,
+    set: p.set,
+  });
+}
+
+/** GET /planets/:name */
+function mountOneBody(app: OpenAPIHono, sky: PositionCalculator): void {
   addRoute(
     app,
     {
@@ -65,29 +95,14 @@ export function mountPlanets(app: OpenAPIHono): void {
         throw new HttpError(404, 'unknown_body', `unknown body ${quote(raw)}; valid names: ${VALID_NAMES}`);
       }
       const { observer, time, refraction, cacheControl } = skyRequest(c.req.url);
-      const p = computeBody(name, observer, time, refraction);
-      const body = JSON.stringify({
-        name: p.name,
-        time: isoString(time.getTime()),
-        observer,
-        refraction,
-        az: p.az,
-        alt: p.alt,
-        ra: p.ra,
-        dec: p.dec,
-        distance: p.distance,
-        magnitude: p.magnitude,
-        phase: p.phase,
-        constellation: p.constellation,
-        aboveHorizon: p.aboveHorizon,
-        rise: p.rise,
-        transit: p.transit,
-        set: p.set,
-      });
-      return cachedJson(c, body, cacheControl);
+      const p = sky.computeBody(name, observer, time, refraction);
+      return cachedJson(c, planetJson(p, time, observer, refraction), cacheControl);
     },
   );
+}
 
+/** GET /planets */
+function mountAllBodies(app: OpenAPIHono, sky: PositionCalculator): void {
   addRoute(
     app,
     {
@@ -99,7 +114,7 @@ export function mountPlanets(app: OpenAPIHono): void {
     },
     (c) => {
       const { observer, time, refraction, cacheControl } = skyRequest(c.req.url);
-      const bodies = computeAll(observer, time, refraction);
+      const bodies = sky.computeAll(observer, time, refraction);
       return cachedJson(c, JSON.stringify({ time: isoString(time.getTime()), observer, refraction, bodies }), cacheControl);
     },
   );

@@ -1,5 +1,5 @@
 // Headers a request's response must carry whichever way it is written: the wrappers around the app (CORS, the request
-// id) add them here, and streams, which write their own response head (hub/sink.ts), read them.
+// id) add them here, and streams, which write their own response head (fastpath/socket-sink.ts), read them.
 
 const extra = new WeakMap<Request, Readonly<Record<string, string>>>();
 

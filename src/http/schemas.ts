@@ -1,23 +1,12 @@
 import { z } from '@hono/zod-openapi';
-import {
-  ELEVATION_RANGE,
-  GREENWICH,
-  LAT_RANGE,
-  LON_RANGE,
-  REFRACTIONS,
-  TIME_RANGE_TEXT,
-  parseElevation,
-  parseLat,
-  parseLon,
-  parseRefraction,
-  parseTime,
-} from '../sky/observer.ts';
+import { GREENWICH, REFRACTIONS, parseElevation, parseLat, parseLon, parseRefraction, parseTime } from './observer.ts';
+import { ELEVATION_RANGE, LAT_RANGE, LON_RANGE, TIME_RANGE_TEXT } from '../sky/ranges.ts';
 import { HAPPENING_KINDS, HAPPENING_SPAN_LIMIT_DAYS, PHASE_NAMES } from '../sky/happenings.ts';
 import { BODY_NAMES, type BodyPosition, type Location, type Observer } from '../sky/types.ts';
 
 // Request and response schemas, written once: the routes validate with them (src/http/validate.ts),
 // /openapi.json is generated from them, and the tests check every response against them.
-// Value rules and messages live in src/sky/observer.ts; the schemas only wire them in and describe them.
+// Value rules and messages live in src/http/observer.ts; the schemas only wire them in and describe them.
 
 // ---------- parameters ----------
 

@@ -1,5 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { GREENWICH, InvalidInputError, TIME_RANGE, parseElevation, parseLat, parseLon, quote, resolveObserver } from '../sky/observer.ts';
+import { GREENWICH, InvalidInputError, parseElevation, parseLat, parseLon, quote, resolveObserver } from './observer.ts';
+import { TIME_RANGE } from '../sky/ranges.ts';
 import { tonight } from '../sky/tonight.ts';
 import { IMMUTABLE, NOW, cachedJson } from './cache.ts';
 import { addRoute, errorResponses, json } from './openapi.ts';

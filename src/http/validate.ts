@@ -1,5 +1,5 @@
 import type { z } from '@hono/zod-openapi';
-import { quote } from '../sky/observer.ts';
+import { quote } from './observer.ts';
 import { HttpError, invalidParameter } from './errors.ts';
 
 // Synchronous validation with the route schemas. Hono's validator middleware would do the same work

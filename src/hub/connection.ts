@@ -1,15 +1,17 @@
 import { HEARTBEAT_FRAME } from './frame.ts';
 import { HeartbeatWheel, type Beating } from './heartbeat.ts';
-import type { KernelStallWatch, Watched } from './kernel-stall.ts';
-import type { SseSink } from './sink.ts';
+import { isDescriptorSink, type DescriptorSink, type DirectWriteClient, type KernelStallWatch, type Watched } from '../fastpath/index.ts';
+import { isCorkable, type SseSink } from './sink.ts';
 
 // One SSE client. Live messages never wait on the client: while its socket is full, only the newest snapshot is kept
 // (older snapshots are worthless once a newer one exists) and sent when the socket drains; a sky event is never
 // conflated (it is queued behind what the socket holds, and supersedes an older pending snapshot). A client that stays
 // full for `stallMs`, or lets more than `maxBufferedBytes` pile up, is closed as `slow_client`; so is one whose kernel
-// send queue makes no progress for `stallMs` (kernel-stall.ts), since the kernel may buffer megabytes before Node sees
+// send queue makes no progress for `stallMs` (fastpath/kernel-stall.ts), since the kernel may buffer megabytes before Node sees
 // a full socket.
 // Nothing here runs per message beyond the write itself: no timer is touched (the heartbeat wheel reads lastWrite).
+// On a sink with a socket descriptor (fastpath/capabilities.ts) the connection also takes batched direct writes from
+// the hub and is watched on the kernel's side; it finds that out once, when it is made.
 
 export type CloseReason =
   | 'client_gone'
@@ -38,7 +40,7 @@ export interface ConnectionOptions {
    */
   heartbeats?: HeartbeatWheel;
   /**
-   * The kernel-side stall check shared by a node's connections (kernel-stall.ts); absent, or a sink without a
+   * The kernel-side stall check shared by a node's connections (fastpath/kernel-stall.ts); absent, or a sink without a
    * descriptor: only what Node itself buffers counts towards a stall.
    */
   kernelStalls?: KernelStallWatch;
@@ -47,7 +49,7 @@ export interface ConnectionOptions {
 /** Live messages that arrive while the backlog is read; a short window (one history read), bounded anyway. */
 const MAX_HELD = 256;
 
-export class SseConnection implements Beating, Watched {
+export class SseConnection implements DirectWriteClient, Beating, Watched {
   private lastId = -1;
   private priming = true;
   private held: FramedMessage[] = [];
@@ -67,6 +69,8 @@ export class SseConnection implements Beating, Watched {
   conflated = 0;
   /** live messages discarded unsent: overflowing the start-up hold, or pending at close */
   dropped = 0;
+  /** the sink, when it has a socket descriptor */
+  private readonly descriptorSink: DescriptorSink | undefined;
 
   constructor(
     private readonly sink: SseSink,
@@ -76,11 +80,12 @@ export class SseConnection implements Beating, Watched {
     sink.onClose(() => this.close('client_gone'));
     this.heartbeats = options.heartbeats ?? new HeartbeatWheel(options.heartbeatMs, 1);
     this.heartbeats.add(this);
-    if (sink.kernelFd) options.kernelStalls?.add(this);
+    this.descriptorSink = isDescriptorSink(sink) ? sink : undefined;
+    if (this.descriptorSink) options.kernelStalls?.add(this);
   }
 
   kernelFd(): number {
-    return this.closed ? -1 : (this.sink.kernelFd?.() ?? -1);
+    return this.closed ? -1 : (this.descriptorSink?.kernelFd() ?? -1);
   }
 
   /** From the kernel-side check: nothing acknowledged for stallMs with bytes waiting. */
@@ -122,7 +127,8 @@ export class SseConnection implements Beating, Watched {
   prime(backlog: readonly FramedMessage[]): void {
     if (this.closed || !this.priming) return;
     // Backlog and held messages leave in one write where the sink can batch them.
-    this.sink.cork?.();
+    const corkable = isCorkable(this.sink) ? this.sink : undefined;
+    corkable?.cork();
     for (const m of backlog) {
       if (m.id <= this.lastId) continue;
       this.backlogBytes += m.frame.length;
@@ -132,7 +138,7 @@ export class SseConnection implements Beating, Watched {
     const held = this.held.sort((a, b) => a.id - b.id);
     this.held = [];
     for (const m of held) this.offer(m.id, m.frame, m.keep);
-    this.sink.uncork?.();
+    corkable?.uncork();
   }
 
   /**
@@ -142,7 +148,7 @@ export class SseConnection implements Beating, Watched {
    */
   claim(id: number, frame: Buffer, keep = false): number {
     if (this.closed || id <= this.lastId) return -1;
-    const fd = this.priming || this.blocked ? -1 : (this.sink.directFd?.() ?? -1);
+    const fd = this.priming || this.blocked ? -1 : (this.descriptorSink?.directFd() ?? -1);
     if (fd < 0) {
       this.push(id, frame, keep);
       return -1;

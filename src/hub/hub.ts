@@ -1,27 +1,25 @@
 import { SKY_EVENT, type Broker, type BrokerMessage, type Unsubscribe } from '../broker/broker.ts';
 import type { Logger } from '../log.ts';
-import type { BatchWriter } from './batch-writer.ts';
+import { fanoutFor, isDirectWriteClient, type BatchWriter, type DirectWriteClient, type Fanout } from '../fastpath/index.ts';
 import { frame } from './frame.ts';
 import type { FramedMessage } from './connection.ts';
 
 // Channel → the connections of this process. The first local client of a channel subscribes the broker, the last one
 // releases it. Each message is framed once; the same Buffer is handed to every client, none of which can block the loop.
+// A client that can take batched direct writes (fastpath/capabilities.ts) is told apart once, when it joins; its
+// messages go through the fan-out (fastpath/fanout.ts), everyone else's through push().
 
 export interface HubClient {
   /** `keep`: a sky event, which must reach the client even when newer messages follow (never conflated) */
   push(id: number, frame: Buffer, keep?: boolean): void;
-  /**
-   * For a batched write: the descriptor to which the hub may send this message directly, the client counting it as
-   * sent; or -1 when the client has dealt with it itself (as push() would: written, held, conflated or skipped).
-   */
-  claim?(id: number, frame: Buffer, keep?: boolean): number;
-  /** After a claimed message's batched write: what the kernel took (bytes, or -errno). Called only when short. */
-  settle?(frame: Buffer, written: number): void;
   close(reason: string, farewell?: Buffer): void;
 }
 
 interface ChannelState {
+  /** clients without the direct-write capability */
   clients: Set<HubClient>;
+  /** clients with it */
+  direct: Set<DirectWriteClient>;
   subscription: Promise<Unsubscribe>;
   /** highest id dispatched; a re-delivered or older id is dropped */
   lastId: number;
@@ -52,7 +50,7 @@ export interface HubOptions {
    * it before being refused (default 3000 ms): a node that has just started must not turn its first clients away.
    */
   readyWaitMs?: number;
-  /** Sends each message to the claiming clients' sockets in one call (see batch-writer.ts); absent: push() each. */
+  /** Sends each message to the direct-write clients' sockets in one call (fastpath/fanout.ts); absent: push() each. */
   batchWriter?: BatchWriter;
 }
 
@@ -63,9 +61,7 @@ export class Hub {
   private readonly readyWaitMs: number;
   /** one poll of broker.ready() shared by every waiting client */
   private readyWait: Promise<boolean> | undefined;
-  private readonly batchWriter: BatchWriter | undefined;
-  /** reused by every batched dispatch (one runs at a time), grown to the largest channel */
-  private batch = { fds: new Int32Array(0), results: new Int32Array(0), clients: [] as (HubClient | undefined)[] };
+  private readonly fanout: Fanout;
 
   constructor(
     readonly broker: Broker,
@@ -73,7 +69,7 @@ export class Hub {
     options: HubOptions = {},
   ) {
     this.readyWaitMs = options.readyWaitMs ?? 3000;
-    this.batchWriter = options.batchWriter;
+    this.fanout = fanoutFor(options.batchWriter);
   }
 
   /**
@@ -87,6 +83,7 @@ export class Hub {
     if (!state) {
       const fresh: ChannelState = {
         clients: new Set(),
+        direct: new Set(),
         lastId: -1,
         last: undefined,
         latestRead: undefined,
@@ -97,7 +94,8 @@ export class Hub {
       this.log.debug({ channel }, 'channel subscribed');
       state = fresh;
     }
-    state.clients.add(client);
+    if (isDirectWriteClient(client)) state.direct.add(client);
+    else state.clients.add(client);
     try {
       await state.subscription;
     } catch (err) {
@@ -125,7 +123,7 @@ export class Hub {
   leave(channel: string, client: HubClient, reason?: string): void {
     if (reason) this.closed[reason] = (this.closed[reason] ?? 0) + 1;
     const state = this.channels.get(channel);
-    if (!state || !state.clients.delete(client) || state.clients.size > 0) return;
+    if (!state || !(isDirectWriteClient(client) ? state.direct : state.clients).delete(client) || sizeOf(state) > 0) return;
     this.channels.delete(channel);
     this.log.debug({ channel }, 'channel released');
     state.subscription.then(
@@ -140,38 +138,10 @@ export class Hub {
     const framed = messageFrame(message);
     if (!framed.keep) state.last = framed;
     this.dispatched++;
-    // push() and claim() only queue or write without waiting; a client that closes itself here is removed from the
+    // push() and claim() only queue or write without waiting; a client that closes itself here is removed from its
     // Set, which iteration tolerates.
-    if (this.batchWriter) this.writeBatched(this.batchWriter, state.clients, framed);
-    else for (const client of state.clients) client.push(framed.id, framed.frame, framed.keep);
-  }
-
-  /** Every client that can take the frame straight away gets it in one writeAll(); the others as push() would. */
-  private writeBatched(writer: BatchWriter, clients: Set<HubClient>, m: FramedMessage): void {
-    if (this.batch.fds.length < clients.size) {
-      const size = Math.max(clients.size, this.batch.fds.length * 2);
-      this.batch = { fds: new Int32Array(size), results: new Int32Array(size), clients: new Array(size) };
-    }
-    const { fds, results, clients: claimed } = this.batch;
-    let n = 0;
-    for (const client of clients) {
-      if (!client.claim) {
-        client.push(m.id, m.frame, m.keep);
-        continue;
-      }
-      const fd = client.claim(m.id, m.frame, m.keep);
-      if (fd < 0) continue;
-      fds[n] = fd;
-      claimed[n++] = client;
-    }
-    if (n === 0) return;
-    writer.writeAll(fds, n, m.frame, results);
-    const length = m.frame.length;
-    for (let i = 0; i < n; i++) {
-      if (results[i] !== length) claimed[i]!.settle!(m.frame, results[i]!);
-      // not kept alive by the scratch array once gone
-      claimed[i] = undefined;
-    }
+    for (const client of state.clients) client.push(framed.id, framed.frame, framed.keep);
+    if (state.direct.size > 0) this.fanout.deliver(state.direct, framed);
   }
 
   /** The newest message of a joined channel: cached from the live feed, else read once from the broker. */
@@ -209,18 +179,21 @@ export class Hub {
   /** Closes every client (shutdown); their close handlers release the channels. */
   closeAll(reason: string, farewell?: Buffer): void {
     for (const state of [...this.channels.values()]) {
-      for (const client of [...state.clients]) client.close(reason, farewell);
+      for (const client of [...state.clients, ...state.direct]) client.close(reason, farewell);
     }
   }
 
   /** Local clients of a channel (0 when nobody here watches it). */
   clientCount(channel: string): number {
-    return this.channels.get(channel)?.clients.size ?? 0;
+    const state = this.channels.get(channel);
+    return state ? sizeOf(state) : 0;
   }
 
   stats(): HubStats {
     let clients = 0;
-    for (const s of this.channels.values()) clients += s.clients.size;
+    for (const s of this.channels.values()) clients += sizeOf(s);
     return { channels: this.channels.size, clients, dispatched: this.dispatched, closed: { ...this.closed } };
   }
 }
+
+const sizeOf = (state: ChannelState): number => state.clients.size + state.direct.size;

@@ -1,6 +1,6 @@
 // Presence shared between the processes of one deployment: each API node and the worker write a small report of their
 // own every STATUS_INTERVAL_MS; any node reads them all to show the whole cluster. Reports expire on their own, so a
-// node that died without a word drops out after a few intervals. Memory: one process; Redis: broker/redis-presence.ts.
+// node that died without a word drops out after a few intervals. Memory: one process; Redis: redis-store.ts.
 
 /** What one API node says about itself. Counts are per grid location id; joins/leaves are cumulative since start. */
 export interface NodeReport {

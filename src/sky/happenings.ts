@@ -19,16 +19,16 @@ import {
   type Vector,
 } from 'astronomy-engine';
 import { ENGINE_BODY } from './bodies.ts';
-import { msOf, utOf } from './ephemeris.ts';
-import { searchRiseSet, searchTransit } from './events.ts';
+import { EventSearch } from './event-search.ts';
+import { msOf, utOf } from './fast-path.ts';
 import { isoString } from './isotime.ts';
 import { makeSite, type Site } from './topocentric.ts';
 import { MS_PER_DAY, spanFor } from './track.ts';
 import { BODY_NAMES, type BodyName, type Observer } from './types.ts';
-import { roundTo } from './wire.ts';
+import { roundTo } from './wire-precision.ts';
 
 // Happenings: the moments a sky watcher waits for, for one observer over one span, sorted by time.
-// Rise, set and transit run the very searches the snapshots run (events.ts on the interpolated track), so a
+// Rise, set and transit run the very searches the snapshots run (event-search.ts on the interpolated track), so a
 // happening and the snapshot's `rise`/`set`/`transit` name the same instant. Everything else uses
 // astronomy-engine's own searches (SearchAltitude, SearchMoonQuarter, SearchLunarEclipse, SearchLocalSolarEclipse,
 // SearchRelativeLongitude, SearchMaxElongation); only close approaches have no engine search and are found here by
@@ -99,6 +99,7 @@ const astroMs = (t: AstroTime): number => toSecond(t.date.getTime());
 interface Ctx {
   engine: EngineObserver;
   site: Site;
+  events: EventSearch;
   fromMs: number;
   toMs: number;
   out: Happening[];
@@ -122,7 +123,7 @@ function riseSet(ctx: Ctx, name: BodyName, direction: 1 | -1): void {
   const toUt = utOf(ctx.toMs);
   let t = utOf(ctx.fromMs);
   while (t < toUt) {
-    const r = searchRiseSet(spanFor(body, t), ctx.site, body, direction, t, 1);
+    const r = ctx.events.riseSet(spanFor(body, t), ctx.site, body, direction, t, 1);
     if (r === null) {
       t += 1;
       continue;
@@ -137,7 +138,7 @@ function transits(ctx: Ctx, name: BodyName): void {
   const toUt = utOf(ctx.toMs);
   let t = utOf(ctx.fromMs);
   while (t < toUt) {
-    const r = searchTransit(spanFor(body, t), ctx.site, t);
+    const r = ctx.events.transit(spanFor(body, t), ctx.site, t);
     push(ctx, msOf(r), 'transit', name);
     // The next culmination is most of a day away (the Moon's ~1.035 d, the others' ~0.997 d).
     t = r + 0.5;
@@ -337,6 +338,7 @@ export function happenings(
   const ctx: Ctx = {
     engine: new EngineObserver(observer.lat, observer.lon, observer.elevation),
     site: makeSite(observer),
+    events: new EventSearch(),
     fromMs,
     toMs,
     out: [],

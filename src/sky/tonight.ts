@@ -3,7 +3,7 @@ import { ENGINE_BODY } from './bodies.ts';
 import { happenings, type Happening, type Twilight } from './happenings.ts';
 import { isoString } from './isotime.ts';
 import type { BodyName, Observer } from './types.ts';
-import { roundTo } from './wire.ts';
+import { roundTo } from './wire-precision.ts';
 
 // The night's plan for one observer: when the Sun goes and comes back, and for each body whether, when and how it can
 // be seen. The night of `date` runs from local solar noon of that date to the next (noon at 12:00 − lon/15 h UTC), so it
@@ -69,6 +69,22 @@ export function tonight(observer: Observer, date: string): Tonight {
   const fromMs = localNoonMs(date, observer.lon);
   const toMs = fromMs + 24 * HOUR;
   const engine = new EngineObserver(observer.lat, observer.lon, observer.elevation);
+  const samples = sampleNight(engine, fromMs, toMs);
+  const { night, reason } = nightKind(samples.sunAlt);
+  const midnight = fromMs + 12 * HOUR;
+  return {
+    date,
+    from: isoString(Math.round(fromMs)),
+    to: isoString(Math.round(toMs)),
+    sun: sunTimes(observer, fromMs, toMs),
+    night,
+    ...(reason ? { reason } : {}),
+    bodies: NIGHT_BODIES.map((name, b) => bodyTonight(name, samples.alt[b]!, samples, engine, midnight)),
+  };
+}
+
+/** The Sun's sunset, sunrise and twilights within [fromMs, toMs). */
+function sunTimes(observer: Observer, fromMs: number, toMs: number): Tonight['sun'] {
   const sunEvents = happenings(observer, fromMs, toMs, new Set(['rise', 'set', 'dusk', 'dawn'])).filter((h) => h.body === 'sun');
   const first = (pred: (h: Happening) => boolean): string | null => sunEvents.find(pred)?.time ?? null;
   const sunset = first((h) => h.kind === 'set');
@@ -77,8 +93,22 @@ export function tonight(observer: Observer, date: string): Tonight {
     nautical: first((h) => h.kind === kind && h.twilight === 'nautical'),
     astronomical: first((h) => h.kind === kind && h.twilight === 'astronomical'),
   });
+  const sunrise =
+    sunset === null ? first((h) => h.kind === 'rise') : (sunEvents.find((h) => h.kind === 'rise' && h.time > sunset)?.time ?? null);
+  return { sunset, sunrise, dusk: twilights('dusk'), dawn: twilights('dawn') };
+}
 
-  // Sample the night: the Sun's geometric altitude (as twilight is defined), each body's refracted altitude.
+interface NightSamples {
+  n: number;
+  times: number[];
+  /** the Sun's geometric altitude (as twilight is defined) */
+  sunAlt: Float64Array;
+  /** per NIGHT_BODIES entry, its refracted altitude */
+  alt: Float64Array[];
+}
+
+/** Samples the night every NIGHT_STEP_MS. */
+function sampleNight(engine: EngineObserver, fromMs: number, toMs: number): NightSamples {
   const n = Math.floor((toMs - fromMs) / NIGHT_STEP_MS) + 1;
   const times: number[] = [];
   const sunAlt = new Float64Array(n);
@@ -94,6 +124,10 @@ export function tonight(observer: Observer, date: string): Tonight {
       alt[b]![k] = Horizon(time, engine, e.ra, e.dec, 'normal').altitude;
     });
   }
+  return { n, times, sunAlt, alt };
+}
+
+function nightKind(sunAlt: Float64Array): { night: Tonight['night']; reason: string | undefined } {
   let maxSun = -Infinity;
   let minSun = Infinity;
   for (const a of sunAlt) {
@@ -101,73 +135,69 @@ export function tonight(observer: Observer, date: string): Tonight {
     minSun = Math.min(minSun, a);
   }
   const night: Tonight['night'] = minSun > -0.833 ? 'polar_day' : maxSun < -0.833 ? 'polar_night' : minSun > -6 ? 'white_night' : 'normal';
-  const nightReason = {
+  const reason = {
     normal: undefined,
     polar_day: 'polar day: the Sun does not set tonight',
     polar_night: 'polar night: the Sun does not rise',
     white_night: 'white night: the Sun sets but never goes 6° below the horizon, so the sky never gets dark',
   }[night];
+  return { night, reason };
+}
 
-  const midnight = fromMs + 12 * HOUR;
-  const bodies = NIGHT_BODIES.map((name, b): TonightBody => {
-    const a = alt[b]!;
-    const magAt = (ms: number): number => roundTo(Illumination(ENGINE_BODY[name], new AstroTime(new Date(ms))).mag, 2);
-    const mag0 = magAt(midnight);
-    const dark = mag0 <= BRIGHT_MAGNITUDE ? DARK_ENOUGH.bright : DARK_ENOUGH.faint;
-    // The longest run of samples with the sky dark enough and the body high enough.
-    let bestRun: [number, number] | null = null;
-    let runStart = -1;
-    for (let k = 0; k <= n; k++) {
-      const ok = k < n && sunAlt[k]! < dark.sunBelow && a[k]! >= MIN_ALTITUDE;
-      if (ok && runStart < 0) runStart = k;
-      if (!ok && runStart >= 0) {
-        if (!bestRun || k - 1 - runStart > bestRun[1] - bestRun[0]) bestRun = [runStart, k - 1];
-        runStart = -1;
-      }
+/** The longest run of samples with the sky dark enough and the body high enough, as [first, last], or null. */
+function longestRun(sunAlt: Float64Array, a: Float64Array, n: number, sunBelow: number): [number, number] | null {
+  let bestRun: [number, number] | null = null;
+  let runStart = -1;
+  for (let k = 0; k <= n; k++) {
+    const ok = k < n && sunAlt[k]! < sunBelow && a[k]! >= MIN_ALTITUDE;
+    if (ok && runStart < 0) runStart = k;
+    if (!ok && runStart >= 0) {
+      if (!bestRun || k - 1 - runStart > bestRun[1] - bestRun[0]) bestRun = [runStart, k - 1];
+      runStart = -1;
     }
-    const base = { name, darkFrom: dark.from };
-    if (!bestRun) {
-      const everDark = sunAlt.some((s) => s < dark.sunBelow);
-      const everHigh = a.some((x) => x >= MIN_ALTITUDE);
-      const reason = !everDark
-        ? `the sky does not get dark enough for it tonight (it needs the Sun ${-dark.sunBelow}° below the horizon)`
-        : !everHigh
-          ? a.every((x) => x < 0)
-            ? 'it stays below the horizon all night'
-            : `it never climbs ${MIN_ALTITUDE}° above the horizon`
-          : `it is ${MIN_ALTITUDE}° up only while the sky is too bright`;
-      return { ...base, magnitude: mag0, instrument: instrumentFor(mag0), visible: false, window: null, best: null, reason };
-    }
-    let top = bestRun[0];
-    for (let k = bestRun[0]; k <= bestRun[1]; k++) if (a[k]! > a[top]!) top = k;
-    const t = times[top]!;
-    const time = new AstroTime(new Date(t));
-    const e = Equator(ENGINE_BODY[name], time, engine, true, true);
-    const h = Horizon(time, engine, e.ra, e.dec, 'normal');
-    const eqj = Equator(ENGINE_BODY[name], time, engine, false, true);
-    const magnitude = magAt(t);
-    return {
-      ...base,
-      magnitude,
-      instrument: instrumentFor(magnitude),
-      visible: true,
-      window: { start: isoString(times[bestRun[0]]!), end: isoString(times[bestRun[1]]!) },
-      best: {
-        time: isoString(t),
-        az: roundTo(h.azimuth, 2),
-        alt: roundTo(h.altitude, 2),
-        constellation: Constellation(eqj.ra, eqj.dec).symbol,
-      },
-    };
-  });
+  }
+  return bestRun;
+}
 
+/** Why a body has no window tonight. */
+function invisibleReason(sunAlt: Float64Array, a: Float64Array, sunBelow: number): string {
+  const everDark = sunAlt.some((s) => s < sunBelow);
+  const everHigh = a.some((x) => x >= MIN_ALTITUDE);
+  if (!everDark) return `the sky does not get dark enough for it tonight (it needs the Sun ${-sunBelow}° below the horizon)`;
+  if (!everHigh) return a.every((x) => x < 0) ? 'it stays below the horizon all night' : `it never climbs ${MIN_ALTITUDE}° above the horizon`;
+  return `it is ${MIN_ALTITUDE}° up only while the sky is too bright`;
+}
+
+function bodyTonight(name: BodyName, a: Float64Array, samples: NightSamples, engine: EngineObserver, midnight: number): TonightBody {
+  const { n, times, sunAlt } = samples;
+  const magAt = (ms: number): number => roundTo(Illumination(ENGINE_BODY[name], new AstroTime(new Date(ms))).mag, 2);
+  const mag0 = magAt(midnight);
+  const dark = mag0 <= BRIGHT_MAGNITUDE ? DARK_ENOUGH.bright : DARK_ENOUGH.faint;
+  const bestRun = longestRun(sunAlt, a, n, dark.sunBelow);
+  const base = { name, darkFrom: dark.from };
+  if (!bestRun) {
+    const reason = invisibleReason(sunAlt, a, dark.sunBelow);
+    return { ...base, magnitude: mag0, instrument: instrumentFor(mag0), visible: false, window: null, best: null, reason };
+  }
+  let top = bestRun[0];
+  for (let k = bestRun[0]; k <= bestRun[1]; k++) if (a[k]! > a[top]!) top = k;
+  const t = times[top]!;
+  const time = new AstroTime(new Date(t));
+  const e = Equator(ENGINE_BODY[name], time, engine, true, true);
+  const h = Horizon(time, engine, e.ra, e.dec, 'normal');
+  const eqj = Equator(ENGINE_BODY[name], time, engine, false, true);
+  const magnitude = magAt(t);
   return {
-    date,
-    from: isoString(Math.round(fromMs)),
-    to: isoString(Math.round(toMs)),
-    sun: { sunset, sunrise: sunset === null ? first((h) => h.kind === 'rise') : (sunEvents.find((h) => h.kind === 'rise' && h.time > sunset)?.time ?? null), dusk: twilights('dusk'), dawn: twilights('dawn') },
-    night,
-    ...(nightReason ? { reason: nightReason } : {}),
-    bodies,
+    ...base,
+    magnitude,
+    instrument: instrumentFor(magnitude),
+    visible: true,
+    window: { start: isoString(times[bestRun[0]]!), end: isoString(times[bestRun[1]]!) },
+    best: {
+      time: isoString(t),
+      az: roundTo(h.azimuth, 2),
+      alt: roundTo(h.altitude, 2),
+      constellation: Constellation(eqj.ra, eqj.dec).symbol,
+    },
   };
 }

@@ -1,16 +1,15 @@
 import { Atmosphere, KM_PER_AU } from 'astronomy-engine';
-import { DEG, ERA_RATE, RAD2DEG, RAD2HOUR, SPAN_STRIDE, stencil, type Span } from './track.ts';
+import { EARTH_EQUATORIAL_RADIUS_KM, EARTH_FLATTENING, ERA_RATE, REFRACTION_NEAR_HORIZON } from './astronomy-mirror.ts';
+import { DEG, RAD2DEG, RAD2HOUR, SPAN_STRIDE, stencil, type Span } from './track.ts';
 import type { Observer } from './types.ts';
 
 // The observer-dependent half: where the observer is (once per observer) and, per instant, the
 // topocentric vector = interpolated geocentric vector − observer vector, turned to the horizon.
-// The formulas mirror astronomy-engine's terra(), Horizon() and SearchRiseSet() so the results agree
-// with its per-observer functions to well under an arcsecond.
-
-// astronomy-engine's Earth model and rise/set constants (astronomy.js, not exported).
-const EARTH_FLATTENING = 0.996647180302104;
-const EARTH_EQUATORIAL_RADIUS_KM = 6378.1366;
-const REFRACTION_NEAR_HORIZON = 34 / 60;
+// The formulas follow astronomy-engine's terra(), Horizon() and SearchRiseSet() (with its Earth model
+// from astronomy-mirror.ts) so the results agree with its per-observer functions to well under an arcsecond.
+//
+// The interpolating functions work in a caller's scratch (newTopoScratch()): no module-level state, and
+// no allocation per call on the hot path.
 
 /** Everything about an observer that does not change with time. */
 export interface Site {
@@ -66,21 +65,27 @@ export function makeSite(o: Observer): Site {
   };
 }
 
-const W = new Float64Array(6);
-// Scratch results of topo(): topocentric vector in the Earth-fixed frame (AU).
-let TX = 0;
-let TY = 0;
-let TZ = 0;
+/** Scratch layout: [0..5] the stencil's weights, [6..8] topo()'s topocentric vector (Earth-fixed frame, AU). */
+const TOPO_SCRATCH_SIZE = 9;
+const TX = 6;
+const TY = 7;
+const TZ = 8;
 
-function topo(span: Span, site: Site, ut: number): void {
+/** Scratch for the functions below; one per caller, reused across calls. */
+export function newTopoScratch(): Float64Array {
+  return new Float64Array(TOPO_SCRATCH_SIZE);
+}
+
+/** Interpolated topocentric vector at ut, into scratch[TX..TZ] (the scratch also holds the weights). */
+function topo(span: Span, site: Site, ut: number, scratch: Float64Array): void {
   const d = span.data;
-  let j = stencil(span, ut, W) * SPAN_STRIDE;
+  let j = stencil(span, ut, scratch) * SPAN_STRIDE;
   let ax = 0;
   let ay = 0;
   let az = 0;
   let s = 0;
   for (let m = 0; m < 6; m++, j += SPAN_STRIDE) {
-    const w = W[m]!;
+    const w = scratch[m]!;
     ax += w * d[j]!;
     ay += w * d[j + 1]!;
     az += w * d[j + 2]!;
@@ -91,39 +96,42 @@ function topo(span: Span, site: Site, ut: number): void {
   const c = Math.cos(g);
   const sn = Math.sin(g);
   // Rotating the body by −GAST instead of the observer by +GAST: same dot products, one rotation.
-  TX = c * ax + sn * ay - site.px;
-  TY = c * ay - sn * ax - site.py;
-  TZ = az - site.pz;
+  scratch[TX] = c * ax + sn * ay - site.px;
+  scratch[TY] = c * ay - sn * ax - site.py;
+  scratch[TZ] = az - site.pz;
 }
 
 /**
  * Rise/set function of astronomy-engine's InternalSearchAltitude (before its direction sign):
  * airless topocentric altitude of the upper limb minus the site's rise/set altitude, degrees.
  */
-export function limbAltitudeExcess(span: Span, site: Site, radiusAu: number, ut: number): number {
-  topo(span, site, ut);
-  const pz = TX * site.zx + TY * site.zy + TZ * site.zz;
-  const pn = TX * site.nx + TY * site.ny + TZ * site.nz;
-  const pw = TX * site.wx + TY * site.wy;
+export function limbAltitudeExcess(span: Span, site: Site, radiusAu: number, ut: number, scratch: Float64Array): number {
+  topo(span, site, ut, scratch);
+  const tx = scratch[TX]!;
+  const ty = scratch[TY]!;
+  const tz = scratch[TZ]!;
+  const pz = tx * site.zx + ty * site.zy + tz * site.zz;
+  const pn = tx * site.nx + ty * site.ny + tz * site.nz;
+  const pw = tx * site.wx + ty * site.wy;
   let alt = 90 - RAD2DEG * Math.atan2(Math.sqrt(pn * pn + pw * pw), pz);
-  if (radiusAu !== 0) alt += RAD2DEG * Math.asin(radiusAu / Math.sqrt(TX * TX + TY * TY + TZ * TZ));
+  if (radiusAu !== 0) alt += RAD2DEG * Math.asin(radiusAu / Math.sqrt(tx * tx + ty * ty + tz * tz));
   return alt - site.riseSetAltitude;
 }
 
 /** Topocentric right ascension of date minus GAST, hours in (−12, 12]: SearchHourAngle's moving target. */
-export function fixedFrameRaHours(span: Span, site: Site, ut: number): number {
-  topo(span, site, ut);
-  return RAD2HOUR * Math.atan2(TY, TX);
+export function fixedFrameRaHours(span: Span, site: Site, ut: number, scratch: Float64Array): number {
+  topo(span, site, ut, scratch);
+  return RAD2HOUR * Math.atan2(scratch[TY]!, scratch[TX]!);
 }
 
 // ---- one instant, split by what each piece depends on ------------------------------------------
 // geocentricAt: the body alone (once per body per instant); observerAt: the observer alone (once per
-// observer per instant); pairAt: both (a subtraction, three dot products, the angles). The on-demand
+// observer per instant); topocentricAt: both (a subtraction, three dot products, the angles). The on-demand
 // path and the grid path run these same functions, so for the same location and instant they agree
 // to the last bit.
 
 /** Layout of geocentricAt()'s output. */
-export const Geo = {
+export const GeocentricLayout = {
   /** apparent geocentric vector, true equator of date (AU) */
   X: 0,
   Y: 1,
@@ -145,9 +153,9 @@ export const Geo = {
  * the observer back to J2000 for the constellation (the observer is ≤ 1/57 of the Moon's distance, so
  * that matrix's drift over two hours is invisible).
  */
-export function geocentricAt(span: Span, ut: number, g: Float64Array): Float64Array {
+export function geocentricAt(span: Span, ut: number, g: Float64Array, scratch: Float64Array): Float64Array {
   const d = span.data;
-  const i0 = stencil(span, ut, W);
+  const i0 = stencil(span, ut, scratch);
   let j = i0 * SPAN_STRIDE;
   let ax = 0;
   let ay = 0;
@@ -158,7 +166,7 @@ export function geocentricAt(span: Span, ut: number, g: Float64Array): Float64Ar
   let jz = 0;
   let best = 0;
   for (let m = 0; m < 6; m++, j += SPAN_STRIDE) {
-    const w = W[m]!;
+    const w = scratch[m]!;
     ax += w * d[j]!;
     ay += w * d[j + 1]!;
     az += w * d[j + 2]!;
@@ -167,27 +175,27 @@ export function geocentricAt(span: Span, ut: number, g: Float64Array): Float64Ar
     jx += w * v[4]!;
     jy += w * v[5]!;
     jz += w * v[6]!;
-    if (w > W[best]!) best = m;
+    if (w > scratch[best]!) best = m;
   }
   // Same expression as topo(), so the searches and the instant see the same GAST.
   const gast = span.era0 + ERA_RATE * (ut - span.ut0) + s;
   const rad = gast * DEG;
   let wrapped = gast % 360;
   if (wrapped < 0) wrapped += 360;
-  g[Geo.X] = ax;
-  g[Geo.Y] = ay;
-  g[Geo.Z] = az;
-  g[Geo.Gast] = wrapped;
-  g[Geo.Cos] = Math.cos(rad);
-  g[Geo.Sin] = Math.sin(rad);
-  g[Geo.JX] = jx;
-  g[Geo.JY] = jy;
-  g[Geo.JZ] = jz;
+  g[GeocentricLayout.X] = ax;
+  g[GeocentricLayout.Y] = ay;
+  g[GeocentricLayout.Z] = az;
+  g[GeocentricLayout.Gast] = wrapped;
+  g[GeocentricLayout.Cos] = Math.cos(rad);
+  g[GeocentricLayout.Sin] = Math.sin(rad);
+  g[GeocentricLayout.JX] = jx;
+  g[GeocentricLayout.JY] = jy;
+  g[GeocentricLayout.JZ] = jz;
   return span.knots[i0 + best]!.v;
 }
 
 /** Layout of observerAt()'s output. */
-export const Obs = {
+export const ObserverLayout = {
   /** geocentric observer, J2000 (EQJ), AU */
   JX: 0,
   JY: 1,
@@ -197,19 +205,19 @@ export const Obs = {
 
 /** The observer's geocentric J2000 position at the instant of g (knot: geocentricAt()'s return value). */
 export function observerAt(site: Site, g: Float64Array, knot: Float64Array, o: Float64Array): void {
-  const c = g[Geo.Cos]!;
-  const sn = g[Geo.Sin]!;
+  const c = g[GeocentricLayout.Cos]!;
+  const sn = g[GeocentricLayout.Sin]!;
   const ox = c * site.px - sn * site.py;
   const oy = sn * site.px + c * site.py;
   const oz = site.pz;
   const M = knot;
-  o[Obs.JX] = M[7]! * ox + M[10]! * oy + M[13]! * oz;
-  o[Obs.JY] = M[8]! * ox + M[11]! * oy + M[14]! * oz;
-  o[Obs.JZ] = M[9]! * ox + M[12]! * oy + M[15]! * oz;
+  o[ObserverLayout.JX] = M[7]! * ox + M[10]! * oy + M[13]! * oz;
+  o[ObserverLayout.JY] = M[8]! * ox + M[11]! * oy + M[14]! * oz;
+  o[ObserverLayout.JZ] = M[9]! * ox + M[12]! * oy + M[15]! * oz;
 }
 
-/** Layout of pairAt()'s output. */
-export const Pair = {
+/** Layout of topocentricAt()'s output. */
+export const TopocentricLayout = {
   Az: 0,
   /** airless altitude */
   Alt: 1,
@@ -224,15 +232,15 @@ export const Pair = {
 } as const;
 
 /** Topocentric position as astronomy-engine's Equator(ofdate, aberration) + Horizon(no refraction) give it. */
-export function pairAt(g: Float64Array, site: Site, o: Float64Array, out: Float64Array): void {
-  const c = g[Geo.Cos]!;
-  const sn = g[Geo.Sin]!;
-  const ax = g[Geo.X]!;
-  const ay = g[Geo.Y]!;
+export function topocentricAt(g: Float64Array, site: Site, o: Float64Array, out: Float64Array): void {
+  const c = g[GeocentricLayout.Cos]!;
+  const sn = g[GeocentricLayout.Sin]!;
+  const ax = g[GeocentricLayout.X]!;
+  const ay = g[GeocentricLayout.Y]!;
   // Earth-fixed frame, exactly as topo() forms it.
   const tx = c * ax + sn * ay - site.px;
   const ty = c * ay - sn * ax - site.py;
-  const tz = g[Geo.Z]! - site.pz;
+  const tz = g[GeocentricLayout.Z]! - site.pz;
   const pz = tx * site.zx + ty * site.zy + tz * site.zz;
   const pn = tx * site.nx + ty * site.ny + tz * site.nz;
   const pw = tx * site.wx + ty * site.wy;
@@ -248,23 +256,23 @@ export function pairAt(g: Float64Array, site: Site, o: Float64Array, out: Float6
   const xy = x * x + y * y;
   let ra = RAD2HOUR * Math.atan2(y, x);
   if (ra < 0) ra += 24;
-  out[Pair.Az] = az;
-  out[Pair.Alt] = 90 - RAD2DEG * Math.atan2(proj, pz);
-  out[Pair.Ra] = ra;
-  out[Pair.Dec] = RAD2DEG * Math.atan2(tz, Math.sqrt(xy));
-  out[Pair.Dist] = Math.sqrt(xy + tz * tz);
-  out[Pair.JX] = g[Geo.JX]! - o[Obs.JX]!;
-  out[Pair.JY] = g[Geo.JY]! - o[Obs.JY]!;
-  out[Pair.JZ] = g[Geo.JZ]! - o[Obs.JZ]!;
+  out[TopocentricLayout.Az] = az;
+  out[TopocentricLayout.Alt] = 90 - RAD2DEG * Math.atan2(proj, pz);
+  out[TopocentricLayout.Ra] = ra;
+  out[TopocentricLayout.Dec] = RAD2DEG * Math.atan2(tz, Math.sqrt(xy));
+  out[TopocentricLayout.Dist] = Math.sqrt(xy + tz * tz);
+  out[TopocentricLayout.JX] = g[GeocentricLayout.JX]! - o[ObserverLayout.JX]!;
+  out[TopocentricLayout.JY] = g[GeocentricLayout.JY]! - o[ObserverLayout.JY]!;
+  out[TopocentricLayout.JZ] = g[GeocentricLayout.JZ]! - o[ObserverLayout.JZ]!;
 }
 
 /** Interpolated Illumination() geometry at ut: [gc(3), hc(3), ring tilt]. */
-export function illuminationAt(span: Span, ut: number, into: Float64Array): void {
-  const i0 = stencil(span, ut, W);
+export function illuminationAt(span: Span, ut: number, into: Float64Array, scratch: Float64Array): void {
+  const i0 = stencil(span, ut, scratch);
   into.fill(0);
   for (let m = 0; m < 6; m++) {
     const v = span.knots[i0 + m]!.illumination();
-    const w = W[m]!;
+    const w = scratch[m]!;
     for (let q = 0; q < 7; q++) into[q]! += w * v[q]!;
   }
 }

@@ -1,4 +1,5 @@
 import { AstroTime, Body, GeoVector, Illumination, Rotation_EQJ_EQD, SiderealTime } from 'astronomy-engine';
+import { earthRotationDeg } from './astronomy-mirror.ts';
 
 // The observer-independent half of the sky, sampled once and interpolated.
 //
@@ -31,19 +32,6 @@ export const SPAN_STRIDE = 4;
 
 const MAX_KNOTS_PER_BODY = 1024;
 const MAX_SPANS_PER_BODY = 32;
-
-/** Earth rotation angle in degrees, exactly as astronomy-engine computes it (era() in astronomy.js). */
-export function earthRotationDeg(ut: number): number {
-  const thet1 = 0.779057273264 + 0.00273781191135448 * ut;
-  const thet3 = ut % 1;
-  let theta = 360 * ((thet1 + thet3) % 1);
-  if (theta < 0) theta += 360;
-  return theta;
-}
-
-/** d(ERA)/d(UT) in degrees per day: 360 × 1.00273781191135448 (the constant inside era()). */
-// biome-ignore lint/correctness/noPrecisionLoss: the IAU constant as published; the nearest double is what is meant
-export const ERA_RATE = 360 * 1.00273781191135448;
 
 /** One exactly computed sample of a body's observer-independent state. */
 export class Knot {

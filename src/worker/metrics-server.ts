@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Broker } from '../broker/broker.ts';
@@ -50,30 +50,38 @@ export function createWorkerMetrics(options: {
       lastTickAt = Date.now();
       tick(ms);
     },
-    listen: (port, host) =>
-      new Promise((resolve, reject) => {
-        const server: Server = createServer((req, res) => {
-          if (req.method === 'GET' && req.url?.split('?')[0] === '/metrics') {
-            registry.metrics().then(
-              (body) => res.writeHead(200, { 'Content-Type': registry.contentType }).end(body),
-              () => res.writeHead(500).end(),
-            );
-            return;
-          }
-          if (req.method === 'GET' && req.url?.split('?')[0] === '/healthz') {
-            const ok = healthy();
-            res.writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: ok ? 'ok' : 'stalled' }));
-            return;
-          }
-          res.writeHead(404, { 'Content-Type': 'application/json' }).end('{"error":"not_found","message":"the worker serves only GET /metrics and GET /healthz"}');
-        });
-        server.once('error', reject);
-        server.listen(port, host, () =>
-          resolve({
-            port: (server.address() as AddressInfo).port,
-            close: () => new Promise<void>((r) => server.close(() => r())),
-          }),
-        );
-      }),
+    listen: (port, host) => listen(createServer(handler(registry, healthy)), port, host),
   };
+}
+
+/** GET /metrics, GET /healthz, and a 404 JSON for anything else. */
+function handler(registry: Registry, healthy: () => boolean): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const path = req.method === 'GET' ? req.url?.split('?')[0] : undefined;
+    if (path === '/metrics') {
+      registry.metrics().then(
+        (body) => res.writeHead(200, { 'Content-Type': registry.contentType }).end(body),
+        () => res.writeHead(500).end(),
+      );
+      return;
+    }
+    if (path === '/healthz') {
+      const ok = healthy();
+      res.writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: ok ? 'ok' : 'stalled' }));
+      return;
+    }
+    res.writeHead(404, { 'Content-Type': 'application/json' }).end('{"error":"not_found","message":"the worker serves only GET /metrics and GET /healthz"}');
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<{ port: number; close(): Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () =>
+      resolve({
+        port: (server.address() as AddressInfo).port,
+        close: () => new Promise<void>((r) => server.close(() => r())),
+      }),
+    );
+  });
 }

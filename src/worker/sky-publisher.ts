@@ -1,9 +1,8 @@
 import type { Broker, PublishItem } from '../broker/broker.ts';
 import type { Logger } from '../log.ts';
-import { createGridComputer } from '../sky/batch.ts';
+import { createSkyGrid, type SkyGrid } from '../sky/grid.ts';
 import { LOCATIONS, findLocation } from '../sky/locations.ts';
 import type { Location } from '../sky/types.ts';
-import { bodiesJson } from '../sky/wire.ts';
 import { HappeningsAhead, type TopUpReport } from './happenings-ahead.ts';
 import { startTickLoop, type TickLoop, type TickReport } from './tick-loop.ts';
 
@@ -60,111 +59,193 @@ export function selectLocations(ids: string | undefined): readonly Location[] {
 
 /** The tick function alone (no timer), so it can be driven directly. */
 export function createSkyTick(options: Omit<SkyPublisherOptions, 'tickMs'>): (tickMs: number) => Promise<TickReport> {
-  const { broker, locations } = options;
-  const log = options.log;
-  const spreadMs = Math.max(0, options.spreadMs ?? 0);
-  const ahead = options.happenings;
-  const budgetMs = options.happeningsBudgetMs ?? DEFAULT_HAPPENINGS_BUDGET_MS;
-  const grid = createGridComputer(locations);
-  // Location JSON never changes: serialise it once, not 100 times a second.
-  const locationJson = locations.map((l) => JSON.stringify(l));
-  let outage: { since: number; skipped: number; reason: string } | undefined;
-  let published = 0;
-  const created = Date.now();
+  const tick = new SkyTick(options);
+  return (tickMs) => tick.run(tickMs);
+}
 
-  const skip = (reason: string): TickReport => {
+/** One tick's grid, serialised: the Snapshot JSON of every location but its publishedAt. */
+interface ComputedTick {
+  n: number;
+  /** per location: `{"location":…,"time":…,"bodies":[…]` */
+  heads: string[];
+  computeMs: number;
+  serializeMs: number;
+}
+
+/** What the slices of one tick published. */
+interface SliceOutcome {
+  slices: number;
+  count: number;
+  lateMs: number;
+  events: number;
+  topUp: TopUpReport | undefined;
+  lastError: Error | undefined;
+}
+
+const tenths = (ms: number): number => Math.round(ms * 10) / 10;
+
+/** Warns once when publishing stops working and once when it resumes; quiet during the startup grace. */
+class OutageLog {
+  private outage: { since: number; skipped: number; reason: string } | undefined;
+  private readonly created = Date.now();
+
+  constructor(private readonly log: Logger) {}
+
+  skip(reason: string, publishedBefore: boolean): TickReport {
     // The first connection takes a moment: ticks before it are not an outage worth a warning.
-    if (published === 0 && Date.now() - created < STARTUP_GRACE_MS) {
-      log.debug({ reason }, 'broker not ready yet; tick skipped');
+    if (!publishedBefore && Date.now() - this.created < STARTUP_GRACE_MS) {
+      this.log.debug({ reason }, 'broker not ready yet; tick skipped');
       return { skipped: true };
     }
-    if (!outage) {
-      outage = { since: Date.now(), skipped: 0, reason };
-      log.warn({ reason }, 'cannot publish; skipping ticks until the broker is back');
+    if (!this.outage) {
+      this.outage = { since: Date.now(), skipped: 0, reason };
+      this.log.warn({ reason }, 'cannot publish; skipping ticks until the broker is back');
     }
-    outage.skipped++;
+    this.outage.skipped++;
     return { skipped: true };
-  };
+  }
 
-  return async (tickMs) => {
+  published(): void {
+    if (!this.outage) return;
+    this.log.info({ downMs: Date.now() - this.outage.since, skippedTicks: this.outage.skipped }, 'publishing resumed');
+    this.outage = undefined;
+  }
+}
+
+class SkyTick {
+  private readonly broker: Broker;
+  private readonly log: Logger;
+  private readonly spreadMs: number;
+  private readonly ahead: HappeningsAhead | undefined;
+  private readonly budgetMs: number;
+  private readonly grid: SkyGrid;
+  private readonly channels: string[];
+  /** Location JSON never changes: serialised once, not every tick. */
+  private readonly locationJson: string[];
+  private readonly outages: OutageLog;
+  /** ticks that published something */
+  private publishedTicks = 0;
+
+  constructor(options: Omit<SkyPublisherOptions, 'tickMs'>) {
+    this.broker = options.broker;
+    this.log = options.log;
+    this.spreadMs = Math.max(0, options.spreadMs ?? 0);
+    this.ahead = options.happenings;
+    this.budgetMs = options.happeningsBudgetMs ?? DEFAULT_HAPPENINGS_BUDGET_MS;
+    this.grid = createSkyGrid(options.locations);
+    this.channels = options.locations.map((l) => l.id);
+    this.locationJson = options.locations.map((l) => JSON.stringify(l));
+    this.outages = new OutageLog(this.log);
+  }
+
+  async run(tickMs: number): Promise<TickReport> {
     // No point computing a grid nobody can receive.
-    if (!broker.ready()) return skip('broker not connected');
+    if (!this.broker.ready()) return this.outages.skip('broker not connected', this.publishedTicks > 0);
+    const t0 = performance.now();
+    const computed = this.compute(tickMs);
+    const dueEvents = this.ahead?.takeDue(tickMs);
+    const out = await this.publishSlices(tickMs, computed, dueEvents);
+    if (out.count === 0 && out.lastError) return this.outages.skip(out.lastError.message, this.publishedTicks > 0);
+    this.outages.published();
+    const publishMs = performance.now() - t0 - computed.computeMs - computed.serializeMs;
+    if (this.publishedTicks++ === 0) {
+      this.log.info({ tick: tickMs, locations: out.count, computeMs: Math.round(computed.computeMs) }, 'first snapshots published');
+    }
+    return {
+      locations: computed.n,
+      published: out.count,
+      computeMs: tenths(computed.computeMs),
+      serializeMs: tenths(computed.serializeMs),
+      publishMs: tenths(publishMs),
+      ...(out.slices > 1 ? { slices: out.slices, lateMs: out.lateMs } : {}),
+      ...(this.ahead ? { events: out.events, aheadChunks: out.topUp!.chunks, aheadMs: tenths(out.topUp!.ms) } : {}),
+    };
+  }
+
+  /** The grid at the tick's instant, and every location's Snapshot JSON up to its publishedAt. */
+  private compute(tickMs: number): ComputedTick {
     const t0 = performance.now();
     const time = new Date(tickMs);
-    const skies = grid.compute(time);
+    const skies = this.grid.compute(time);
     const t1 = performance.now();
     const head = `,"time":"${time.toISOString()}","bodies":`;
-    const bodies = skies.map((sky) => bodiesJson(sky.bodies));
-    const t1s = performance.now();
-    const n = skies.length;
-    const dueEvents = ahead?.takeDue(tickMs);
-    let events = 0;
-    let topUp: TopUpReport | undefined;
-    const slices = spreadMs > 0 && n > 1 ? Math.min(n, Math.max(1, Math.floor(spreadMs / MIN_SLICE_GAP_MS))) : 1;
-    let count = 0;
-    let lateMs = 0;
-    let lastError: Error | undefined;
+    const heads = skies.map((_, i) => `{"location":${this.locationJson[i]}${head}${this.grid.bodiesJson(i)}`);
+    return { n: skies.length, heads, computeMs: t1 - t0, serializeMs: performance.now() - t1 };
+  }
+
+  private sliceCount(n: number): number {
+    const spreadMs = this.spreadMs;
+    return spreadMs > 0 && n > 1 ? Math.min(n, Math.max(1, Math.floor(spreadMs / MIN_SLICE_GAP_MS))) : 1;
+  }
+
+  /** Publishes the tick slice by slice, each at its slot; happenings due go with the first. */
+  private async publishSlices(
+    tickMs: number,
+    computed: ComputedTick,
+    dueEvents: ReturnType<HappeningsAhead['takeDue']> | undefined,
+  ): Promise<SliceOutcome> {
+    const { n } = computed;
+    const slices = this.sliceCount(n);
+    const out: SliceOutcome = { slices, count: 0, lateMs: 0, events: 0, topUp: undefined, lastError: undefined };
     for (let k = 0; k < slices; k++) {
       // Slots are fixed relative to the tick instant, so a slow compute shortens the spread instead of stretching it.
-      const due = tickMs + Math.round((k * spreadMs) / slices);
-      let wait = due - Date.now();
-      if (wait <= 0 && k > 0) lateMs = Math.max(lateMs, -wait);
-      // A timer runs on the loop's cached clock and may fire a millisecond before Date.now() reaches `due`.
-      while (wait > 0) {
-        await sleep(wait);
-        wait = due - Date.now();
-      }
-      const tail = `,"publishedAt":${Date.now()}}`;
-      // Same bytes as JSON.stringify({ location, time, bodies, publishedAt }), with the constant parts reused.
+      const late = await waitUntil(tickMs + Math.round((k * this.spreadMs) / slices));
+      if (k > 0) out.lateMs = Math.max(out.lateMs, late);
       const items: PublishItem[] = [];
       // Every due happening goes with the first slice, at the tick instant, whichever slice carries its location's
       // snapshot: its id is below the tick's, so it still comes before that snapshot, and it is not held back by the
       // spread.
-      if (k === 0 && dueEvents) {
-        for (const its of dueEvents) {
-          if (!its) continue;
-          items.push(...its);
-          events += its.length;
-        }
-      }
+      if (k === 0 && dueEvents) out.events = pushDue(items, dueEvents);
+      // Same bytes as JSON.stringify({ location, time, bodies, publishedAt }), with the constant parts reused.
+      const tail = `,"publishedAt":${Date.now()}}`;
       for (let i = Math.floor((k * n) / slices); i < Math.floor(((k + 1) * n) / slices); i++) {
-        items.push({ channel: skies[i]!.location.id, id: tickMs, data: `{"location":${locationJson[i]}${head}${bodies[i]}${tail}` });
+        items.push({ channel: this.channels[i]!, id: tickMs, data: computed.heads[i] + tail });
       }
-      try {
-        const result = await broker.publish(items);
-        count += result.published;
-        if (result.failed.length > 0) {
-          log.warn({ failed: result.failed.length, first: result.failed[0] }, 'broker refused some snapshots');
-        }
-      } catch (err) {
-        // One slice failing (say, every location in it lives on a cluster shard that is down) must not cost the
-        // rest of the tick: the other slices still go out. Only a tick where nothing went out counts as skipped.
-        lastError = err as Error;
-      }
+      await this.publishSlice(items, out);
       // Happenings ahead are computed after the first slice has gone out, so the searches never delay the tick's
       // happenings or first snapshots: in a spread tick this is the first gap (which the next slot's wait absorbs),
       // rather than after the last slice, near the end of the period. Bounded by budgetMs.
-      if (k === 0 && ahead) topUp = ahead.topUp(tickMs, budgetMs);
+      if (k === 0 && this.ahead) out.topUp = this.ahead.topUp(tickMs, this.budgetMs);
     }
-    if (count === 0 && lastError) return skip(lastError.message);
-    if (outage) {
-      log.info({ downMs: Date.now() - outage.since, skippedTicks: outage.skipped }, 'publishing resumed');
-      outage = undefined;
+    return out;
+  }
+
+  private async publishSlice(items: PublishItem[], out: SliceOutcome): Promise<void> {
+    try {
+      const result = await this.broker.publish(items);
+      out.count += result.published;
+      if (result.failed.length > 0) {
+        this.log.warn({ failed: result.failed.length, first: result.failed[0] }, 'broker refused some snapshots');
+      }
+    } catch (err) {
+      // One slice failing (say, every location in it lives on a cluster shard that is down) must not cost the
+      // rest of the tick: the other slices still go out. Only a tick where nothing went out counts as skipped.
+      out.lastError = err as Error;
     }
-    const t2 = performance.now();
-    if (published++ === 0) {
-      log.info({ tick: tickMs, locations: count, computeMs: Math.round(t1 - t0) }, 'first snapshots published');
-    }
-    return {
-      locations: skies.length,
-      published: count,
-      computeMs: Math.round((t1 - t0) * 10) / 10,
-      serializeMs: Math.round((t1s - t1) * 10) / 10,
-      publishMs: Math.round((t2 - t1s) * 10) / 10,
-      ...(slices > 1 ? { slices, lateMs } : {}),
-      ...(ahead ? { events, aheadChunks: topUp!.chunks, aheadMs: Math.round(topUp!.ms * 10) / 10 } : {}),
-    };
-  };
+  }
+}
+
+/** Waits until Date.now() reaches `due`; returns how late it already was (0 if it had to wait). */
+async function waitUntil(due: number): Promise<number> {
+  let wait = due - Date.now();
+  if (wait <= 0) return -wait;
+  // A timer runs on the loop's cached clock and may fire a millisecond before Date.now() reaches `due`.
+  while (wait > 0) {
+    await sleep(wait);
+    wait = due - Date.now();
+  }
+  return 0;
+}
+
+/** Appends the due happenings of every location to items; returns how many. */
+function pushDue(items: PublishItem[], dueEvents: NonNullable<ReturnType<HappeningsAhead['takeDue']>>): number {
+  let events = 0;
+  for (const its of dueEvents) {
+    if (!its) continue;
+    items.push(...its);
+    events += its.length;
+  }
+  return events;
 }
 
 /** Starts ticking at once; stop() finishes the tick in progress. */

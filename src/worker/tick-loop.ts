@@ -33,93 +33,124 @@ export interface TickLoop {
 }
 
 export function startTickLoop(options: TickLoopOptions): TickLoop {
-  const { periodMs, log } = options;
-  const summaryEveryMs = options.summaryEveryMs ?? 60_000;
-  const stats: TickStats = { ticks: 0, skipped: 0, failed: 0, lastDurationMs: 0, maxDurationMs: 0 };
-  let window = { ticks: 0, totalMs: 0, maxMs: 0, skipped: 0, since: Date.now() };
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let stopped = false;
-  let lastSlot = -Infinity;
+  const loop = new Ticker(options);
+  loop.schedule();
+  return loop;
+}
+
+/** Ticks of the current summary period. */
+interface SummaryWindow {
+  ticks: number;
+  totalMs: number;
+  maxMs: number;
+  skipped: number;
+  since: number;
+}
+
+const newWindow = (): SummaryWindow => ({ ticks: 0, totalMs: 0, maxMs: 0, skipped: 0, since: Date.now() });
+
+class Ticker implements TickLoop {
+  private readonly periodMs: number;
+  private readonly log: Logger;
+  private readonly summaryEveryMs: number;
+  private readonly counts: TickStats = { ticks: 0, skipped: 0, failed: 0, lastDurationMs: 0, maxDurationMs: 0 };
+  private window = newWindow();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private lastSlot = -Infinity;
   /** overruns since the last warning, and when that was */
-  let overruns = 0;
-  let warnedAt = -Infinity;
+  private overruns = 0;
+  private warnedAt = -Infinity;
 
-  const skip = (slots: number): void => {
-    stats.skipped += slots;
-    window.skipped += slots;
-  };
+  constructor(private readonly options: TickLoopOptions) {
+    this.periodMs = options.periodMs;
+    this.log = options.log;
+    this.summaryEveryMs = options.summaryEveryMs ?? 60_000;
+  }
 
-  const schedule = (): void => {
-    if (stopped) return;
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  stats(): TickStats {
+    return { ...this.counts };
+  }
+
+  schedule(): void {
+    if (this.stopped) return;
+    const { periodMs, lastSlot } = this;
     const now = Date.now();
     const next = Math.max(Math.ceil(now / periodMs) * periodMs, lastSlot + periodMs);
     // The slots between the last tick and the next one passed while a tick ran (or the process was stopped).
-    if (lastSlot !== -Infinity) skip((next - lastSlot) / periodMs - 1);
-    timer = setTimeout(() => {
-      running = run(next).finally(() => {
-        running = undefined;
-        schedule();
+    if (lastSlot !== -Infinity) this.skip((next - lastSlot) / periodMs - 1);
+    this.timer = setTimeout(() => {
+      this.running = this.run(next).finally(() => {
+        this.running = undefined;
+        this.schedule();
       });
     }, next - now);
-  };
+  }
 
-  const run = async (slot: number): Promise<void> => {
+  private skip(slots: number): void {
+    this.counts.skipped += slots;
+    this.window.skipped += slots;
+  }
+
+  private async run(slot: number): Promise<void> {
     const started = Date.now();
     // Timers fire late when the event loop was busy: a slot that is a whole period old is worthless, use the newest.
-    const late = Math.floor((started - slot) / periodMs);
+    const late = Math.floor((started - slot) / this.periodMs);
     if (late > 0) {
-      skip(late);
-      slot += late * periodMs;
+      this.skip(late);
+      slot += late * this.periodMs;
     }
-    lastSlot = slot;
+    this.lastSlot = slot;
     let report: TickReport | void = undefined;
     try {
-      report = await options.tick(slot);
+      report = await this.options.tick(slot);
     } catch (err) {
-      stats.failed++;
-      log.error({ err, tick: slot }, 'tick failed');
+      this.counts.failed++;
+      this.log.error({ err, tick: slot }, 'tick failed');
     }
     const ms = Date.now() - started;
-    stats.ticks++;
-    stats.lastDurationMs = ms;
-    stats.maxDurationMs = Math.max(stats.maxDurationMs, ms);
+    this.record(ms);
+    this.log.debug({ tick: slot, ms, ...report }, 'tick');
+    this.options.onTick?.(ms, slot);
+    if (ms > this.periodMs) this.overran(slot, ms);
+    if (Date.now() - this.window.since >= this.summaryEveryMs) this.summarise();
+  }
+
+  private record(ms: number): void {
+    const { counts, window } = this;
+    counts.ticks++;
+    counts.lastDurationMs = ms;
+    counts.maxDurationMs = Math.max(counts.maxDurationMs, ms);
     window.ticks++;
     window.totalMs += ms;
     window.maxMs = Math.max(window.maxMs, ms);
-    log.debug({ tick: slot, ms, ...report }, 'tick');
-    options.onTick?.(ms, slot);
-    if (ms > periodMs) {
-      overruns++;
-      // At most one warning per summary period, saying how many overran since the previous one.
-      if (Date.now() - warnedAt >= summaryEveryMs) {
-        warnedAt = Date.now();
-        log.warn({ tick: slot, ms, periodMs, overruns }, 'tick took longer than the period; slots are skipped (warned at most once per summary period)');
-        overruns = 0;
-      }
-    }
-    if (Date.now() - window.since >= summaryEveryMs) {
-      log.info(
-        {
-          ticks: window.ticks,
-          meanMs: Math.round((window.totalMs / window.ticks) * 10) / 10,
-          maxMs: window.maxMs,
-          skipped: window.skipped,
-        },
-        'tick summary',
-      );
-      window = { ticks: 0, totalMs: 0, maxMs: 0, skipped: 0, since: Date.now() };
-    }
-  };
+  }
 
-  schedule();
+  private overran(slot: number, ms: number): void {
+    this.overruns++;
+    // At most one warning per summary period, saying how many overran since the previous one.
+    if (Date.now() - this.warnedAt < this.summaryEveryMs) return;
+    this.warnedAt = Date.now();
+    this.log.warn(
+      { tick: slot, ms, periodMs: this.periodMs, overruns: this.overruns },
+      'tick took longer than the period; slots are skipped (warned at most once per summary period)',
+    );
+    this.overruns = 0;
+  }
 
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-    stats: () => ({ ...stats }),
-  };
+  private summarise(): void {
+    const w = this.window;
+    this.log.info(
+      { ticks: w.ticks, meanMs: Math.round((w.totalMs / w.ticks) * 10) / 10, maxMs: w.maxMs, skipped: w.skipped },
+      'tick summary',
+    );
+    this.window = newWindow();
+  }
 }

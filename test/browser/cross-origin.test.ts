@@ -85,7 +85,7 @@ function useOrrery(page: Page, api: string): Promise<Outcome> {
           }
         };
       });
-    // First, on a fresh connection: the stream is served on its bare socket (http/stream-front.ts).
+    // First, on a fresh connection: the stream is served on its bare socket (fastpath/stream-front.ts).
     await attempt('stream', async () => {
       const e = await firstEvent(`${api}/stream/london`, 'update');
       out.stream = { id: e.lastEventId, name: JSON.parse(e.data).location.id };

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryBroker } from '../../src/broker/memory.ts';
 import { loadConfig } from '../../src/config.ts';
-import { plainStreamHead } from '../../src/http/stream-front.ts';
+import { plainStreamHead } from '../../src/fastpath/index.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import { freePort, REPO_ROOT, spawnProcess, waitUntil } from '../../scripts/processes.ts';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startApiNode, startTogether, startWorker, uniquePrefix, type ApiNode, type ProjectProcess } from '../../scripts/processes.ts';
 import { openStream, type SseStream } from '../../scripts/sse-client.ts';
-import type { ClusterStatus } from '../../src/presence/status.ts';
+import type { ClusterStatus } from '../../src/presence/cluster-status.ts';
 
 // Observability and drain with real processes: a worker and two API nodes on a real Redis. Each node's /status reports
 // the whole cluster (presence shared through Redis), /status/stream pushes it live and resumes, /metrics is Prometheus

@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/config.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 
-// A fresh /stream connection is served on its bare socket (src/http/stream-front.ts); everything else, including a
+// A fresh /stream connection is served on its bare socket (src/fastpath/stream-front.ts); everything else, including a
 // /stream request on a keep-alive connection that served something else first, goes through Node's HTTP server.
 // Raw sockets here, so the test sees exactly the bytes on the wire.
 

@@ -5,8 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { YAMLMap, parse } from 'yaml';
 import { freePort, spawnProcess, waitUntil } from '../../scripts/processes.ts';
 import { REPO_ROOT } from '../../scripts/stack.ts';
-import { parseClusterNodes } from '../../src/broker/redis-cluster.ts';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig, parseClusterNodes } from '../../src/config.ts';
 import { redisCommand } from '../../scripts/resp.ts';
 
 // docker-compose.cluster.yml without a Docker engine: what it overrides in docker-compose.yml, whether the worker and

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BrokerMessage } from '../../../src/broker/broker.ts';
-import { RedisClusterBroker, createRedisClusterBroker } from '../../../src/broker/redis-cluster.ts';
+import { type RedisBroker, createRedisBroker } from '../../../src/broker/redis.ts';
 import { silentLogger } from '../../../src/log.ts';
 import { uniquePrefix } from '../../../scripts/processes.ts';
 import { startRedisCluster, type RedisCluster } from '../../setup/redis-cluster.ts';
@@ -20,8 +20,8 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-const make = (historyLength: number, prefix = uniquePrefix('cluster')): RedisClusterBroker =>
-  createRedisClusterBroker({ nodes: cluster.nodes, prefix, historyLength, historyTtlMs: 60_000, log: silentLogger });
+const make = (historyLength: number, prefix = uniquePrefix('cluster')): RedisBroker =>
+  createRedisBroker({ nodes: cluster.nodes, prefix, historyLength, historyTtlMs: 60_000, log: silentLogger });
 
 const until = async (what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> => {
   const end = Date.now() + timeoutMs;
@@ -40,7 +40,7 @@ brokerSuite('redis-cluster', async (historyLength) => ({ broker: make(historyLen
 
 describe('redis cluster broker specifics', () => {
   let prefix: string;
-  let broker: RedisClusterBroker;
+  let broker: RedisBroker;
   /** Three channel names whose slots sit on three different masters, found by asking the cluster. */
   let spread: { channel: string; port: number }[];
 
@@ -112,7 +112,7 @@ describe('redis cluster broker specifics', () => {
   it('after its shard subscriber connection is killed: SSUBSCRIBEs again and catches up with what it missed', async () => {
     const name = `orrery-test-${process.pid}-${Date.now()}`;
     await broker.close();
-    broker = createRedisClusterBroker({ nodes: cluster.nodes, prefix, historyLength: 20, historyTtlMs: 60_000, log: silentLogger, clientName: name });
+    broker = createRedisBroker({ nodes: cluster.nodes, prefix, historyLength: 20, historyTtlMs: 60_000, log: silentLogger, clientName: name });
     await until('broker ready', () => broker.ready());
     const { channel, port } = spread[2]!;
     const key = `${prefix}sky:{${channel}}`;

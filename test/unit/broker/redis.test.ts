@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import type { BrokerMessage } from '../../../src/broker/broker.ts';
-import { RedisBroker, createRedisBroker } from '../../../src/broker/redis.ts';
+import { type RedisBroker, createRedisBroker } from '../../../src/broker/redis.ts';
 import { silentLogger } from '../../../src/log.ts';
 import { uniquePrefix } from '../../../scripts/processes.ts';
 import { numsub, redisCommand } from '../../../scripts/resp.ts';

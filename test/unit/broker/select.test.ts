@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createBroker } from '../../../src/broker/index.ts';
-import { parseClusterNodes } from '../../../src/broker/redis-cluster.ts';
-import { redisKeys } from '../../../src/broker/redis-common.ts';
-import { ConfigError, loadConfig } from '../../../src/config.ts';
+import { redisKeys } from '../../../src/broker/redis-history.ts';
+import { ConfigError, loadConfig, parseClusterNodes } from '../../../src/config.ts';
 import { silentLogger } from '../../../src/log.ts';
 
 // REDIS_CLUSTER_NODES from the environment to the broker: validation, the one-or-the-other rule, broker selection, and

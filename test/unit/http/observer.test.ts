@@ -9,7 +9,7 @@ import {
   parseRefraction,
   parseTime,
   resolveObserver,
-} from '../../../src/sky/observer.ts';
+} from '../../../src/http/observer.ts';
 
 function messageOf(fn: () => unknown): string {
   try {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../../src/http/app.ts';
 import { ErrorSchema, TonightResponse } from '../../../src/http/schemas.ts';
-import { computeBody } from '../../../src/sky/ephemeris.ts';
+import { computeBody } from '../../../src/sky/fast-path.ts';
 import { TWILIGHT_ORLANDO } from '../../fixtures/sky-references.ts';
 
 // GET /tonight through app.request(): schema-valid plans, polar cases answered with a reason, bad input as 400.

@@ -1,7 +1,11 @@
 import { AstroTime, Constellation, Rotation_EQJ_EQD } from 'astronomy-engine';
 import { describe, expect, it } from 'vitest';
-import { clearConstellationCache, constellationOf, constellationWithin } from '../../../src/sky/constellation.ts';
+import { ConstellationLookup, clearConstellationCache } from '../../../src/sky/constellation.ts';
 import { rng } from './helpers.ts';
+
+const lookup = new ConstellationLookup();
+const constellationOf = (x: number, y: number, z: number): string => lookup.of(x, y, z);
+const constellationWithin = (x: number, y: number, z: number, radius: number): string | null => lookup.within(x, y, z, radius);
 
 // The cell-cached lookup must give exactly what astronomy-engine's Constellation() gives.
 

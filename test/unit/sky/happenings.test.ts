@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { happenings, type Happening } from '../../../src/sky/happenings.ts';
-import { computeBody } from '../../../src/sky/ephemeris.ts';
+import { computeBody } from '../../../src/sky/fast-path.ts';
 import {
   NASA_LUNAR_ECLIPSE_2025_03_14 as LUNAR,
   NASA_SOLAR_ECLIPSE_2024_04_08_DALLAS as SOLAR,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createGridComputer } from '../../../src/sky/batch.ts';
-import { computeBody } from '../../../src/sky/ephemeris.ts';
+import { createSkyGrid } from '../../../src/sky/grid.ts';
+import { computeBody } from '../../../src/sky/fast-path.ts';
 import type { BodyName, Location, Observer } from '../../../src/sky/types.ts';
 
 // Absolute accuracy against published JPL Horizons ephemerides.
@@ -52,7 +52,7 @@ describe('absolute accuracy: JPL Horizons apparent azimuth/elevation', () => {
 
   it('the grid path gives the same answers for the same sites', () => {
     const sites: Location[] = [FLORIDA, NSW].map((o, i) => ({ ...o, id: `site-${i}`, name: `Site ${i}`, country: 'US', timezone: 'UTC' }));
-    const grid = createGridComputer(sites);
+    const grid = createSkyGrid(sites);
     for (const [name, site, ut, az, alt] of ROWS) {
       const sky = grid.compute(new Date(ut.replace('Z', ':00Z')))[site === FLORIDA ? 0 : 1]!;
       const p = sky.bodies.find((b) => b.name === name)!;

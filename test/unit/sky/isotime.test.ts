@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isoString } from '../../../src/sky/isotime.ts';
-import { TIME_RANGE } from '../../../src/sky/observer.ts';
+import { TIME_RANGE } from '../../../src/sky/ranges.ts';
 import { rng } from './helpers.ts';
 
 // GET /planets writes the request's instant with isoString(); it must be Date#toISOString's text.

@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 import type { Broker } from '../../../src/broker/broker.ts';
 import { createMemoryBroker } from '../../../src/broker/memory.ts';
 import { silentLogger } from '../../../src/log.ts';
-import { createGridComputer } from '../../../src/sky/batch.ts';
+import { createSkyGrid } from '../../../src/sky/grid.ts';
 import { findLocation } from '../../../src/sky/locations.ts';
 import { createSkyTick, selectLocations } from '../../../src/worker/sky-publisher.ts';
 
@@ -17,7 +17,7 @@ it('publishes one snapshot per location with the tick as id, byte-equal to JSON.
   const before = Date.now();
   const report = await tick(T);
   expect(report).toMatchObject({ locations: 2, published: 2 });
-  const expected = createGridComputer(locations).compute(new Date(T));
+  const expected = createSkyGrid(locations).compute(new Date(T));
   for (const [i, loc] of locations.entries()) {
     const m = (await broker.latest(loc.id))!;
     expect(m.id).toBe(T);

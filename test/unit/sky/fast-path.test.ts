@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { computeAll, computeBody, computeBodyNaive } from '../../../src/sky/ephemeris.ts';
+import { computeAll, computeBody } from '../../../src/sky/fast-path.ts';
+import { computeBodyNaive } from '../../../src/sky/reference-path.ts';
 import { BODY_NAMES, type BodyName, type Observer, type Refraction } from '../../../src/sky/types.ts';
 import { diff, rng, secondsAfter } from './helpers.ts';
 

@@ -1,16 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { engineBody, utOf } from '../../../src/sky/ephemeris.ts';
-import { searchRiseAndSet, searchRiseSet } from '../../../src/sky/events.ts';
+import { engineBody, utOf } from '../../../src/sky/fast-path.ts';
+import { EventSearch } from '../../../src/sky/event-search.ts';
 import { makeSite } from '../../../src/sky/topocentric.ts';
 import { spanFor } from '../../../src/sky/track.ts';
 import { BODY_NAMES } from '../../../src/sky/types.ts';
 import { rng } from './helpers.ts';
 
-// searchRiseAndSet() lets the set search reuse the rise search's samples; its answers must be those of two
+// EventSearch.riseAndSet() lets the set search reuse the rise search's samples; its answers must be those of two
 // separate searches, bit for bit (nulls included), or responses would depend on which function ran.
 
-describe('searchRiseAndSet', () => {
-  it('is two separate searchRiseSet() calls, exactly, for any body, site and start', () => {
+describe('EventSearch.riseAndSet', () => {
+  it('is two separate riseSet() calls, exactly, for any body, site and start', () => {
+    const search = new EventSearch();
     const r = rng(31);
     const bad: string[] = [];
     let events = 0;
@@ -22,9 +23,9 @@ describe('searchRiseAndSet', () => {
       const startUt = utOf(Date.UTC(1900, 0, 2) + r() * (Date.UTC(2100, 11, 30) - Date.UTC(1900, 0, 2)));
       const limitDays = 1;
       const span = spanFor(body, startUt);
-      const both = searchRiseAndSet(span, site, body, startUt, limitDays);
-      const rise = searchRiseSet(span, site, body, +1, startUt, limitDays);
-      const set = searchRiseSet(span, site, body, -1, startUt, limitDays);
+      const both = search.riseAndSet(span, site, body, startUt, limitDays);
+      const rise = search.riseSet(span, site, body, +1, startUt, limitDays);
+      const set = search.riseSet(span, site, body, -1, startUt, limitDays);
       if (!Object.is(both.rise, rise) || !Object.is(both.set, set)) {
         bad.push(`${body} lat ${lat} start ${startUt}: ${both.rise}/${both.set} vs ${rise}/${set}`);
       }

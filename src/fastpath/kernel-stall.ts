@@ -1,4 +1,4 @@
-import { loadFanoutAddon } from './batch-writer.ts';
+import { loadFanoutAddon } from './native-addon.ts';
 
 // Slow clients the kernel hides. A client that stops reading leaves its bytes in the server's socket send buffer,
 // which Linux grows up to megabytes per socket: Node's writes keep succeeding, so its own stall timer (which starts

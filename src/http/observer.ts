@@ -1,7 +1,8 @@
-import type { Observer, Refraction } from './types.ts';
+import { ELEVATION_RANGE, LAT_RANGE, LON_RANGE, type Range, TIME_RANGE, TIME_RANGE_TEXT } from '../sky/ranges.ts';
+import type { Observer, Refraction } from '../sky/types.ts';
 
-// Parsing and validation of what a caller says about where and when they look at the sky.
-// Pure: inputs are raw strings (query, form) or JSON values; a bad one throws InvalidInputError whose
+// Parsing and validation of what a caller says about where and when they look at the sky: HTTP input,
+// checked against the sky's domain (src/sky/ranges.ts). Pure: inputs are raw strings (query, form) or JSON values; a bad one throws InvalidInputError whose
 // message names the parameter and quotes the value, so the HTTP layer can pass it through unchanged.
 
 export class InvalidInputError extends Error {
@@ -18,18 +19,6 @@ export class InvalidInputError extends Error {
 /** The Royal Observatory, Greenwich: the observer when a request names no place. */
 export const GREENWICH: Readonly<Observer> = Object.freeze({ lat: 51.4769, lon: -0.0005, elevation: 0 });
 
-export interface Range {
-  readonly min: number;
-  readonly max: number;
-}
-
-export const LAT_RANGE: Range = { min: -90, max: 90 };
-export const LON_RANGE: Range = { min: -180, max: 180 };
-/** metres: from below the Dead Sea shore to the edge of space; beyond that "an observer on Earth" stops meaning much */
-export const ELEVATION_RANGE: Range = { min: -500, max: 100_000 };
-/** epoch ms, [min, max): the span the ephemeris is supported (and tested) for */
-export const TIME_RANGE: Range = { min: Date.UTC(1900, 0, 1), max: Date.UTC(2101, 0, 1) };
-export const TIME_RANGE_TEXT = '1900-01-01T00:00:00Z to 2100-12-31T23:59:59.999Z';
 export const REFRACTIONS: readonly Refraction[] = ['normal', 'none'];
 
 // Plain decimal notation only: Number() alone would also take "", " 1", "0x1f", "Infinity" and "1_0"-free oddities.

@@ -1,41 +1,30 @@
 import { Cluster, Redis } from 'ioredis';
-import { SLOTS_REFRESH_MS } from './redis-cluster.ts';
+import { clusterOptions } from '../broker/redis-cluster.ts';
+import { failFastOptions, quitGracefully } from '../broker/redis-connection.ts';
+import type { RedisTarget } from '../config.ts';
 import type { Logger } from '../log.ts';
-import { decodeReport, encodeReport, reportKey, type PresenceStore, type Report } from '../presence/store.ts';
-import { quitGracefully } from './redis-common.ts';
+import { decodeReport, encodeReport, reportKey, type PresenceStore, type Report } from './store.ts';
 
 // Presence on Redis: one hash `<prefix>{presence}` with a field per process (`node:<id>`, `worker:<id>`) holding its
 // JSON report and its expiry instant. Readers drop (and HDEL) expired fields; the hash itself expires when every
 // process has stopped writing. One key, so it works the same on a Redis Cluster. A connection of its own, off the
-// publish and subscribe connections, and never on the per-message path.
+// publish and subscribe connections, and never on the per-message path; the same connection options, retry schedule
+// and failover handling as the broker's.
 
-export interface RedisPresenceOptions {
-  url?: string;
-  /** Redis Cluster seeds instead of url */
-  clusterNodes?: { host: string; port: number }[];
+export type RedisPresenceOptions = RedisTarget & {
   prefix: string;
   log: Logger;
-}
+};
 
+const CONNECTION_NAME = 'orrery-presence';
+const COMMAND_TIMEOUT_MS = 3000;
 /** How long a call made before the connection was ever ready waits for it. */
 const FIRST_CONNECT_WAIT_MS = 2000;
 
 export function createRedisPresence(options: RedisPresenceOptions): PresenceStore {
-  const common = {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: 3000,
-    connectTimeout: 5000,
-    retryStrategy: (attempt: number) => Math.min(50 * 2 ** Math.min(attempt, 4), 500),
-  };
-  const conn: Redis | Cluster = options.clusterNodes
-    ? new Cluster(options.clusterNodes, {
-        enableOfflineQueue: false,
-        // Follows a failover as the broker does (see redis-cluster.ts).
-        slotsRefreshInterval: SLOTS_REFRESH_MS,
-        redisOptions: { ...common, connectionName: 'orrery-presence' },
-      })
-    : new Redis(options.url!, { ...common, connectionName: 'orrery-presence' });
+  const conn: Redis | Cluster = options.nodes
+    ? new Cluster([...options.nodes], clusterOptions(CONNECTION_NAME, COMMAND_TIMEOUT_MS))
+    : new Redis(options.url, failFastOptions({ connectionName: CONNECTION_NAME, commandTimeoutMs: COMMAND_TIMEOUT_MS }));
   // Errors are the broker's to report (it watches the same server); here they only fail a write or a read.
   conn.on('error', (err: Error) => options.log.debug({ err: err.message }, 'presence connection error'));
   // The first status round runs as the process starts, while this connection is still being made: without the

@@ -1,11 +1,9 @@
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import type { Config } from '../config.ts';
+import { ADDON_CANDIDATES, loadFanoutAddon } from './native-addon.ts';
 
-// The same frame to many sockets in one call (native/fanout.c, built by `npm run build` as dist/fanout.node).
-// The hub uses it when present; without it every client's frame goes through its net.Socket: the same bytes for
-// ≈ 12 % more server CPU at 50,000 deliveries a second (bench:fanout --writer, BENCHMARKS.md).
+// The same frame to many sockets in one call (native/fanout.c). Where it loads, the hub's fan-out uses it (fanout.ts);
+// without it every client's frame goes through its net.Socket: the same bytes, at a measurably higher server CPU cost
+// per delivery (bench:fanout --writer; the figures are in BENCHMARKS.md).
 
 export interface BatchWriter {
   /** what wrote: the addon's path */
@@ -17,24 +15,8 @@ export interface BatchWriter {
   writeAll(fds: Int32Array, count: number, bytes: Uint8Array, results: Int32Array): void;
 }
 
-// dist/server.js finds it beside itself; src/hub/batch-writer.ts (npm start, tests) in the repository's dist/.
-const CANDIDATES = [new URL('./fanout.node', import.meta.url), new URL('../../dist/fanout.node', import.meta.url)].map((u) =>
-  fileURLToPath(u),
-);
-
-/** The addon's exports (each checked by whoever uses it), or why it cannot be loaded. */
-export function loadFanoutAddon(candidates: readonly string[] = CANDIDATES): { file: string; addon: Record<string, unknown> } | { error: string } {
-  const file = candidates.find((f) => existsSync(f));
-  if (!file) return { error: `no native fan-out writer at ${candidates.join(' or ')} (npm run build makes it)` };
-  try {
-    return { file, addon: createRequire(import.meta.url)(file) as Record<string, unknown> };
-  } catch (err) {
-    return { error: `${file} could not be loaded: ${(err as Error).message}` };
-  }
-}
-
 /** The native writer, or why there is none. */
-export function loadNativeBatchWriter(candidates: readonly string[] = CANDIDATES): BatchWriter | { error: string } {
+export function loadNativeBatchWriter(candidates: readonly string[] = ADDON_CANDIDATES): BatchWriter | { error: string } {
   const loaded = loadFanoutAddon(candidates);
   if ('error' in loaded) return loaded;
   const writeAll = loaded.addon.writeAll as BatchWriter['writeAll'] | undefined;
@@ -48,7 +30,7 @@ export function loadNativeBatchWriter(candidates: readonly string[] = CANDIDATES
  */
 export function chooseBatchWriter(
   setting: Config['FANOUT_WRITER'],
-  candidates: readonly string[] = CANDIDATES,
+  candidates: readonly string[] = ADDON_CANDIDATES,
 ): { writer: BatchWriter | undefined; note: string } {
   if (setting === 'js') return { writer: undefined, note: 'net.Socket writes (FANOUT_WRITER=js)' };
   const loaded = loadNativeBatchWriter(candidates);

@@ -1,8 +1,8 @@
 import { Equator, Horizon, MakeTime, Observer as EngineObserver } from 'astronomy-engine';
 import { describe, expect, it } from 'vitest';
-import { createGridComputer } from '../../../src/sky/batch.ts';
+import { createSkyGrid } from '../../../src/sky/grid.ts';
 import { ENGINE_BODY } from '../../../src/sky/bodies.ts';
-import { computeBody } from '../../../src/sky/ephemeris.ts';
+import { computeBody } from '../../../src/sky/fast-path.ts';
 import { LOCATIONS } from '../../../src/sky/locations.ts';
 import { BODY_NAMES, type Location } from '../../../src/sky/types.ts';
 import { diff, rng, separationArcsec } from './helpers.ts';
@@ -27,11 +27,11 @@ function randomLocations(r: () => number, n: number): Location[] {
   return out;
 }
 
-describe('grid path (createGridComputer)', () => {
+describe('grid path (createSkyGrid)', () => {
   it('agrees with astronomy-engine Equator(ofdate, aberration) + Horizon(normal) within 1" for every body, 1900–2100', () => {
     const r = rng(31337);
     const locations = randomLocations(r, 30);
-    const grid = createGridComputer(locations);
+    const grid = createSkyGrid(locations);
     let worst = 0;
     for (let k = 0; k < 6; k++) {
       const time = new Date(Math.round(T_MIN + r() * (T_MAX - T_MIN)));
@@ -61,7 +61,7 @@ describe('grid path (createGridComputer)', () => {
 
   it('the stream and the route agree: grid values equal computeBody for the same location and instant, tick after tick', () => {
     // Entries living 2 minutes, so five minutes of ticks go through every kind of re-search.
-    const grid = createGridComputer(LOCATIONS, { eventMaxAgeMinutes: 2 });
+    const grid = createSkyGrid(LOCATIONS, { eventMaxAgeMinutes: 2 });
     const start = Date.UTC(2026, 5, 21, 3, 0, 0); // June solstice: polar day and night in the grid
     // Three-second ticks for longer than an event entry lives, then jumps, then time going backwards.
     const offsetsS = [
@@ -125,11 +125,11 @@ describe('grid path (createGridComputer)', () => {
   });
 
   it('rejects an invalid instant or location instead of guessing', () => {
-    expect(() => createGridComputer(LOCATIONS.slice(0, 2)).compute(new Date(Number.NaN))).toThrow(RangeError);
-    expect(() => createGridComputer(LOCATIONS.slice(0, 2)).compute(new Date('1850-01-01T00:00:00Z'))).toThrow(RangeError);
+    expect(() => createSkyGrid(LOCATIONS.slice(0, 2)).compute(new Date(Number.NaN))).toThrow(RangeError);
+    expect(() => createSkyGrid(LOCATIONS.slice(0, 2)).compute(new Date('1850-01-01T00:00:00Z'))).toThrow(RangeError);
     const bad = { ...LOCATIONS[0]!, lat: 123 };
-    expect(() => createGridComputer([bad])).toThrow(RangeError);
-    expect(() => createGridComputer(LOCATIONS, { eventMaxAgeMinutes: 0 })).toThrow(RangeError);
-    expect(() => createGridComputer(LOCATIONS, { eventMaxAgeMinutes: 361 })).toThrow(RangeError);
+    expect(() => createSkyGrid([bad])).toThrow(RangeError);
+    expect(() => createSkyGrid(LOCATIONS, { eventMaxAgeMinutes: 0 })).toThrow(RangeError);
+    expect(() => createSkyGrid(LOCATIONS, { eventMaxAgeMinutes: 361 })).toThrow(RangeError);
   });
 });

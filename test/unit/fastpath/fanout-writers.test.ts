@@ -3,10 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildNativeFanout } from '../../../scripts/build.ts';
 import { createMemoryBroker } from '../../../src/broker/memory.ts';
 import { loadConfig } from '../../../src/config.ts';
-import { chooseBatchWriter, loadNativeBatchWriter, type BatchWriter } from '../../../src/hub/batch-writer.ts';
+import { SSE_RESPONSE_HEAD, SocketSink, chooseBatchWriter, loadNativeBatchWriter, type BatchWriter } from '../../../src/fastpath/index.ts';
 import { SseConnection } from '../../../src/hub/connection.ts';
 import { Hub, messageFrame } from '../../../src/hub/hub.ts';
-import { SocketSink, SSE_RESPONSE_HEAD } from '../../../src/hub/sink.ts';
 import { silentLogger } from '../../../src/log.ts';
 import { payload } from '../broker/suite.ts';
 
