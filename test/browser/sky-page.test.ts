@@ -337,34 +337,57 @@ describe('the page a sky watcher keeps open', () => {
 });
 
 describe('pushed happenings', () => {
-  it('a happening pushed on the stream shows the moment it arrives, and the feed counts down to the next ones', async () => {
-    // Find the grid location with the soonest rise or set, late enough for a worker started now to publish it.
+  it('a happening pushed on the stream shows the moment it arrives; one that happened while the page was away is listed as missed on return', async () => {
+    // The two grid locations with the soonest rise or set, late enough for a worker started now to publish them.
     const locations = (await json('/locations')).locations as { id: string }[];
-    const from = new Date(Date.now() + 40_000).toISOString();
+    const from = new Date(Date.now() + 45_000).toISOString();
     const to = new Date(Date.now() + 240_000).toISOString();
-    let best: { id: string; time: string; kind: string } | undefined;
+    const soonest: { id: string; time: string; kind: string; body: string }[] = [];
     for (const l of locations) {
       const e = (await json(`/events?location=${l.id}&from=${from}&to=${to}&kinds=rise,set`)).events[0];
-      if (e && (!best || e.time < best.time)) best = { id: l.id, time: e.time, kind: e.kind };
+      if (e) soonest.push({ id: l.id, time: e.time, kind: e.kind, body: e.body });
     }
-    expect(best, 'a rise or set somewhere in the grid within 4 minutes').toBeDefined();
-    // A worker for that location alone: its first happenings chunk is ready at its first tick.
-    const second = await startApp({ env: { ...ENV, WORKER_LOCATIONS: best!.id }, warmLocation: best!.id });
+    soonest.sort((a, b) => a.time.localeCompare(b.time));
+    const [shown, missed] = soonest;
+    expect(missed, 'rises or sets at two grid locations within 4 minutes').toBeDefined();
+    // A worker for those two locations alone: their first happenings chunks are ready at its first ticks.
+    const second = await startApp({ env: { ...ENV, WORKER_LOCATIONS: `${shown!.id},${missed!.id}` }, warmLocation: shown!.id });
     try {
-      const { page, errors } = await open(`/?location=${best!.id}`, {}, second);
-      await waitForTable(page, 'live', best!.id);
-      await page.waitForSelector('#happenings li[data-kind] .countdown');
-      expect(await page.locator('#happenings .countdown').first().textContent()).toMatch(/^in \d+|^now$/);
-      const toast = page.locator(`#toasts .toast[data-kind=${best!.kind}]`);
-      await toast.waitFor({ timeout: Date.parse(best!.time) - Date.now() + 30_000 });
+      const a = await open(`/?location=${shown!.id}`, {}, second);
+      const b = await open(`/?location=${missed!.id}`, {}, second);
+      await waitForTable(a.page, 'live', shown!.id);
+      await waitForTable(b.page, 'live', missed!.id);
+      await a.page.waitForSelector('#happenings li[data-kind] .countdown');
+      expect(await a.page.locator('#happenings .countdown').first().textContent()).toMatch(/^in \d+|^now$/);
+
+      // Page b goes away (its connection dropped, the network gone) from before its happening until well after it.
+      const away = async (): Promise<void> => {
+        await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(missed!.time) - Date.now() - 15_000)));
+        await b.page.context().setOffline(true);
+        await b.page.evaluate(() => (window as unknown as { __streams: Set<EventSource> }).__streams.forEach((s) => s.close()));
+        await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(missed!.time) - Date.now() + 100_000)));
+        await b.page.context().setOffline(false);
+      };
+      const awayDone = away();
+
+      const toast = a.page.locator(`#toasts .toast[data-kind=${shown!.kind}]`);
+      await toast.waitFor({ timeout: Date.parse(shown!.time) - Date.now() + 30_000 });
       expect(await toast.textContent()).toMatch(/(rises|sets)/);
-      expect(await page.locator('#toasts').getAttribute('aria-live')).toBe('polite');
-      expect(errors).toEqual([]);
+      expect(await a.page.locator('#toasts').getAttribute('aria-live')).toBe('polite');
+      expect(a.errors).toEqual([]);
+
+      await awayDone;
+      // Back: the stream resumes from the last event it had, the server replays the happening, and it is filed as missed.
+      await b.page.locator('#missed').waitFor({ state: 'visible', timeout: 60_000 });
+      expect(await b.page.locator('#missed-list li').first().getAttribute('data-kind')).toBe(missed!.kind);
+      expect(await b.page.locator(`#toasts .toast`).count()).toBe(0);
+      await waitForTable(b.page, 'live', missed!.id);
       await closeContexts();
     } finally {
       await second.stop();
     }
-  });
+    // Bounded by the happenings' own times: up to ~4 minutes to the second one, 100 s away after it, the resume.
+  }, 480_000);
 });
 
 describe('offline shell (runs last: it stops the server)', () => {
