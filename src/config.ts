@@ -63,6 +63,8 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Concurrent streams one client address may hold on this node (location and status streams); 0: no limit. */
   MAX_STREAMS_PER_CLIENT: z.coerce.number().int().min(0).default(64),
+  /** Distinct exact-spot cells one client address may watch at once on this node (docs/exact-spot.md); 0: no limit. */
+  MAX_SPOTS_PER_CLIENT: z.coerce.number().int().min(0).default(16),
   /** A connection that has not sent its whole first request head by then is closed (slowloris). */
   HEAD_TIMEOUT_MS: positiveInt.min(100).default(10_000),
   /** Unfinished request heads one client address may hold at once (trusted proxies exempt); more are closed at accept. */

@@ -18,6 +18,9 @@ import { KernelStallWatch, chooseBatchWriter, installStreamFront, loadKernelQueu
 import { Hub } from './hub/hub.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { createSpotLimiter } from './http/spot-limit.ts';
+import { registerSpotMetrics } from './spots/metrics.ts';
+import { SpotBroker } from './spots/spot-broker.ts';
 import { createPresenceStore } from './presence/index.ts';
 import { nodeReport } from './presence/node-report.ts';
 import { StatusChannel } from './presence/status.ts';
@@ -103,8 +106,11 @@ function buildNode(options: ServerOptions): ApiNode {
   const startedAt = Date.now();
   const broker = options.broker ?? createBroker(config, log);
   const metrics = createMetrics({ node: id });
+  // Exact spots are computed here from the worker's geocentric frame (spots/); every other channel passes through.
+  const spots = new SpotBroker(broker, { log, tickMs: config.TICK_MS });
+  registerSpotMetrics(metrics.registry, () => spots.spotStats());
   // The hub sees the broker through the metrics wrapper (publish → send lag, frames fanned out); nothing else changes.
-  const hub = createHub(config, metrics.instrument(broker), log);
+  const hub = createHub(config, metrics.instrument(spots), log);
   metrics.watchHub(hub, broker);
   let draining = false;
   const ready = (): boolean => !draining && broker.ready();
@@ -149,6 +155,11 @@ function buildApp(
     trusted: n.trusted,
     onRefused: () => metrics.refused('too_many_streams'),
   });
+  const spotLimiter = createSpotLimiter({
+    max: config.MAX_SPOTS_PER_CLIENT,
+    trusted: n.trusted,
+    onRefused: () => metrics.refused('too_many_spots'),
+  });
   const connection = {
     heartbeatMs: config.HEARTBEAT_MS,
     stallMs: config.SLOW_CLIENT_MS,
@@ -164,6 +175,7 @@ function buildApp(
       ...connection,
       log,
       admit: limiter.admit,
+      admitSpot: spotLimiter.admit,
       observer: {
         joined: (channel, served) => {
           tracker.joined(channel);

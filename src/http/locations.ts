@@ -15,6 +15,7 @@ import {
   NearestResponse,
 } from './schemas.ts';
 import { bodyParser, formRecord, queryParser } from './validate.ts';
+import { spotStreamPath } from '../spots/channel.ts';
 
 // The grid of live locations, the nearest one to a point, and POST /geo_location (a browser's position → its stream).
 
@@ -104,7 +105,7 @@ function mountNearest(app: OpenAPIHono): void {
     (c) => {
       const { lat, lon } = parseNearestQuery(c.req.url);
       const { location, distanceKm } = nearest(lat, lon);
-      return c.json({ location, distanceKm, stream: streamOf(location.id) });
+      return c.json({ location, distanceKm, stream: streamOf(location.id), streams: { grid: streamOf(location.id), spot: spotStreamPath({ lat, lon }) } });
     },
   );
 }
@@ -147,7 +148,8 @@ function mountGeoLocation(app: OpenAPIHono): void {
       const observer = resolveObserver(fields);
       const { location, distanceKm } = nearest(observer.lat, observer.lon);
       // lat, lon and elevation at the top level too, as the original service answered.
-      return c.json({ ...observer, observer, nearest: { location, distanceKm }, stream: streamOf(location.id) });
+      const streams = { grid: streamOf(location.id), spot: spotStreamPath(observer) };
+      return c.json({ ...observer, observer, nearest: { location, distanceKm }, stream: streams.grid, streams });
     },
   );
 }

@@ -188,10 +188,20 @@ export const LocationSchema = z
 export const LocationsResponse = z.object({ locations: z.array(LocationSchema) }).strict().openapi('LocationsResponse');
 
 const streamPath = z.string().openapi({ description: 'SSE stream of the nearest grid location', example: '/stream/paris' });
+const streams = z
+  .object({
+    grid: z.string().openapi({ description: 'SSE stream of the nearest grid location (a city)', example: '/stream/paris' }),
+    spot: z.string().openapi({
+      description: 'SSE stream of the exact spot (docs/exact-spot.md): the sky computed for these coordinates',
+      example: '/stream?lat=48.93&lon=2.45',
+    }),
+  })
+  .strict()
+  .openapi({ description: 'Both live streams for this point: the nearest grid city and the exact spot' });
 const distanceKm = z.number().openapi({ description: 'great-circle distance to the grid location, km' });
 
 export const NearestResponse = z
-  .object({ location: LocationSchema, distanceKm, stream: streamPath })
+  .object({ location: LocationSchema, distanceKm, stream: streamPath, streams })
   .strict()
   .openapi('NearestResponse');
 
@@ -202,6 +212,7 @@ export const GeoLocationResponse = z
     observer: ObserverSchema,
     nearest: z.object({ location: LocationSchema, distanceKm }).strict(),
     stream: streamPath,
+    streams,
   })
   .strict()
   .openapi('GeoLocationResponse');

@@ -6,18 +6,20 @@ import type { Hub } from '../hub/hub.ts';
 import { HeartbeatWheel } from '../hub/heartbeat.ts';
 import type { KernelStallWatch } from '../fastpath/index.ts';
 import type { Logger } from '../log.ts';
-import { findLocation, nearest } from '../sky/locations.ts';
-import { parseLat, parseLon, quote } from './observer.ts';
-import type { Location } from '../sky/types.ts';
+import { cellOf } from '../sky/cell.ts';
+import { findLocation } from '../sky/locations.ts';
+import { spotChannel } from '../spots/channel.ts';
+import { parseElevation, parseLat, parseLon, quote, resolveObserver } from './observer.ts';
 import { HttpError } from './errors.ts';
 import { addRoute, errorResponses } from './openapi.ts';
 import type { StreamServedBy } from '../metrics.ts';
 import { SseEndpoint, parseEventId, type StartStream } from './sse-endpoint.ts';
 import { queryParser } from './validate.ts';
 
-// GET /stream/:location and GET /stream?lat=&lon=: the live sky of one grid location as Server-Sent Events.
-// Everything that can be refused (unknown location, bad parameters) is refused as JSON before a byte of stream is
-// written and before the broker is touched. Then: retry hint, backlog (latest, or the missed ones on resume), live.
+// GET /stream/:location (the live sky of one grid location) and GET /stream?lat=&lon=&elevation= (of an exact spot,
+// docs/exact-spot.md) as Server-Sent Events. Everything that can be refused (unknown location, bad parameters, limits)
+// is refused as JSON before a byte of stream is written and before the broker is touched. Then: retry hint, backlog
+// (latest, or the missed ones on resume), live.
 
 export interface StreamDeps {
   hub: Hub;
@@ -33,6 +35,8 @@ export interface StreamDeps {
   observer?: StreamObserver;
   /** admission (e.g. streams per client address): a release function, or the refusal to send instead */
   admit?: (c: Context) => (() => void) | Response;
+  /** admission of an exact spot (distinct cells per client address): a release function, or the refusal to send */
+  admitSpot?: (c: Context, cellId: string) => (() => void) | Response;
 }
 
 export interface StreamObserver {
@@ -72,19 +76,22 @@ const lastEventIdDoc = {
 const LastEventIdQuery = z.string().transform((s) => parseEventId(s, 'lastEventId')).openapi(lastEventIdDoc);
 
 const LocationStreamQuery = z.object({ lastEventId: LastEventIdQuery.optional() }).strict();
-const NearestStreamQuery = z
+// All optional to the schema so that a missing half of lat/lon is named by resolveObserver's own message.
+const SpotStreamQuery = z
   .object({
-    lat: z.string().transform((s) => parseLat(s)).openapi({ type: 'number', description: 'degrees north' }),
-    lon: z.string().transform((s) => parseLon(s)).openapi({ type: 'number', description: 'degrees east' }),
-    lastEventId: LastEventIdQuery.optional(),
+    lat: z.string().transform((s) => parseLat(s)).openapi({ type: 'number', description: 'degrees north, −90..90; required, with lon' }),
+    lon: z.string().transform((s) => parseLon(s)).openapi({ type: 'number', description: 'degrees east, −180..180; required, with lat' }),
+    elevation: z.string().transform((s) => parseElevation(s)).openapi({ type: 'number', description: 'metres above sea level, −500..100000 (default 0)' }),
+    lastEventId: LastEventIdQuery,
   })
+  .partial()
   .strict();
 const LocationParam = z.object({
   location: z.string().openapi({ param: { name: 'location', in: 'path' }, type: 'string', example: 'london' }),
 });
 
 const parseLocationQuery = queryParser(LocationStreamQuery);
-const parseNearestQuery = queryParser(NearestStreamQuery);
+const parseSpotQuery = queryParser(SpotStreamQuery);
 
 const streamResponse = {
   description:
@@ -156,8 +163,6 @@ export function mountStream(app: OpenAPIHono, deps: StreamDeps): void {
     admit: deps.admit,
   });
   const feedOf = channelFeeds(deps);
-  const serve = (c: Context, location: Location, lastEventId: number | undefined): Response =>
-    endpoint.serve(c, { lastEventId, page: `/?location=${encodeURIComponent(location.id)}` }, feedOf(location.id));
 
   addRoute(
     app,
@@ -178,7 +183,8 @@ export function mountStream(app: OpenAPIHono, deps: StreamDeps): void {
       if (!location) {
         throw new HttpError(404, 'unknown_location', `location ${quote(id)} is not a grid location (see GET /locations)`);
       }
-      return serve(c, location, parseLocationQuery(c.req.url).lastEventId);
+      const { lastEventId } = parseLocationQuery(c.req.url);
+      return endpoint.serve(c, { lastEventId, page: `/?location=${encodeURIComponent(location.id)}` }, feedOf(location.id));
     },
   );
 
@@ -187,17 +193,38 @@ export function mountStream(app: OpenAPIHono, deps: StreamDeps): void {
     {
       method: 'get',
       path: '/stream',
-      summary: 'Live sky of the grid location nearest to lat/lon (Server-Sent Events)',
-      request: { query: NearestStreamQuery },
+      summary: 'Live sky of an exact spot (Server-Sent Events)',
+      description:
+        'As /stream/{location}, for these coordinates: each `update` is the grid snapshot computed for the spot, plus ' +
+        '`observer` (the coordinates as requested) and `cell` (where it was computed: latitude and longitude snapped to ' +
+        '0.0001°, elevation to 10 m; see docs/exact-spot.md). Ids, resume and heartbeats as on /stream/{location}.',
+      request: { query: SpotStreamQuery },
       responses: {
         200: streamResponse,
-        302: { description: 'browser navigation: redirect to /?location=<id>' },
-        ...errorResponses({ 400: 'missing or invalid lat, lon or lastEventId' }),
+        302: { description: 'browser navigation: redirect to the page' },
+        ...errorResponses({
+          400: 'missing, invalid or unknown parameter: lat without lon, out of range, not a number (`invalid_parameter`)',
+          429: 'MAX_SPOTS_PER_CLIENT distinct spots already watched from this address (`too_many_spots`)',
+        }),
       },
     },
     (c) => {
-      const { lat, lon, lastEventId } = parseNearestQuery(c.req.url);
-      return serve(c, nearest(lat, lon).location, lastEventId);
+      const { lastEventId, ...parts } = parseSpotQuery(c.req.url);
+      const observer = resolveObserver(parts);
+      const spot = deps.admitSpot?.(c, cellOf(observer).id);
+      if (spot instanceof Response) return spot;
+      // The spot is released with its stream, or at once when the endpoint answers without one (HEAD, a refusal).
+      let started = false;
+      const feed = feedOf(spotChannel(observer));
+      try {
+        return endpoint.serve(c, { lastEventId, page: '/' }, (conn, id, served) => {
+          started = true;
+          if (spot) conn.onClose(spot);
+          feed(conn, id, served);
+        });
+      } finally {
+        if (!started) spot?.();
+      }
     },
   );
 }

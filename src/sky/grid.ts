@@ -54,7 +54,8 @@ export interface SkyGrid {
   compute(time: Date): readonly LocationSky[];
 }
 
-interface EventEntry {
+/** Rise/transit/set of one observer and body, searched from fromUt (the grid's and an exact spot's cache entry). */
+export interface EventEntry {
   fromUt: number;
   expiresUt: number;
   /** epoch ms of the events (NaN: none within the searched window) */
@@ -77,7 +78,8 @@ function ageFraction(location: number, body: number): number {
   return 0.5 + ((h >>> 0) / 2 ** 32) * 0.5;
 }
 
-function searchEvents(calc: PositionCalculator, body: Body, site: Site, ut: number, maxAgeDays: number, ageFrac: number): EventEntry {
+/** Searches an entry from ut, exact until it expires (after maxAgeDays × ageFrac). */
+export function searchEvents(calc: PositionCalculator, body: Body, site: Site, ut: number, maxAgeDays: number, ageFrac: number): EventEntry {
   const ev = calc.eventTimes(body, site, ut, 1 + maxAgeDays);
   const riseMs = ev.rise === null ? Number.NaN : msOf(ev.rise);
   const setMs = ev.set === null ? Number.NaN : msOf(ev.set);
@@ -92,6 +94,13 @@ function searchEvents(calc: PositionCalculator, body: Body, site: Site, ut: numb
     set: ev.set === null ? null : isoString(setMs),
     transit: isoString(transitMs),
   };
+}
+
+/** The entry if it still answers at ut (epoch ms `ms`); undefined when it must be searched again (top of this file). */
+export function freshEvents(e: EventEntry | undefined, ut: number, ms: number): EventEntry | undefined {
+  // NaN (no event in the searched window) never counts as passed.
+  const stale = e === undefined || ut < e.fromUt || ut > e.expiresUt || e.riseMs <= ms || e.setMs <= ms || e.transitMs <= ms;
+  return stale ? undefined : e;
 }
 
 /** The grid computer for these locations (validated: throws RangeError on a bad location or option). */
@@ -195,11 +204,8 @@ class Grid implements SkyGrid {
 
   /** The slot's event entry, searched again when it is stale (see the top of this file). */
   private eventsAt(slot: number, body: Body, site: Site, ut: number, ms: number): EventEntry {
-    const e = this.events[slot];
-    // NaN (no event in the searched window) never counts as passed.
-    const stale =
-      e === undefined || ut < e.fromUt || ut > e.expiresUt || e.riseMs <= ms || e.setMs <= ms || e.transitMs <= ms;
-    if (!stale) return e;
+    const e = freshEvents(this.events[slot], ut, ms);
+    if (e) return e;
     const fresh = searchEvents(this.calc, body, site, ut, this.maxAgeDays, this.ageFrac[slot]!);
     this.events[slot] = fresh;
     return fresh;

@@ -1,8 +1,10 @@
 import type { Broker, PublishItem } from '../broker/broker.ts';
 import type { Logger } from '../log.ts';
+import { PositionCalculator } from '../sky/fast-path.ts';
 import { createSkyGrid, type SkyGrid } from '../sky/grid.ts';
 import { LOCATIONS, findLocation } from '../sky/locations.ts';
 import type { Location } from '../sky/types.ts';
+import { frameItem } from '../spots/channel.ts';
 import { HappeningsAhead, type TopUpReport } from './happenings-ahead.ts';
 import { startTickLoop, type TickLoop, type TickReport } from './tick-loop.ts';
 
@@ -119,6 +121,8 @@ class SkyTick {
   private readonly ahead: HappeningsAhead | undefined;
   private readonly budgetMs: number;
   private readonly grid: SkyGrid;
+  /** for the tick's geocentric frame, from which API nodes compute exact spots (docs/exact-spot.md) */
+  private readonly frameCalc = new PositionCalculator();
   private readonly channels: string[];
   /** Location JSON never changes: serialised once, not every tick. */
   private readonly locationJson: string[];
@@ -192,6 +196,8 @@ class SkyTick {
       const late = await waitUntil(tickMs + Math.round((k * this.spreadMs) / slices));
       if (k > 0) out.lateMs = Math.max(out.lateMs, late);
       const items: PublishItem[] = [];
+      // The tick's geocentric frame goes first: the exact spots are computed from it on the API nodes.
+      if (k === 0) items.push(frameItem(tickMs, Date.now(), this.frameCalc));
       // Every due happening goes with the first slice, at the tick instant, whichever slice carries its location's
       // snapshot: its id is below the tick's, so it still comes before that snapshot, and it is not held back by the
       // spread.

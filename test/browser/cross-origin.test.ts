@@ -104,9 +104,9 @@ function useOrrery(page: Page, api: string): Promise<Outcome> {
       out.geo = { status: res.status, lat: body.lat, stream: body.stream };
     });
     // After the fetches, on a kept-alive connection: served through Node's ServerResponse.
-    await attempt('nearest stream', async () => {
+    await attempt('spot stream', async () => {
       const e = await firstEvent(`${api}/stream?lat=48.9&lon=2.4`, 'update');
-      out.nearest = JSON.parse(e.data).location.id;
+      out.nearest = JSON.parse(e.data).cell.id;
     });
     await attempt('status', async () => {
       await firstEvent(`${api}/status/stream`, 'status');
@@ -125,7 +125,7 @@ describe('a page on another origin', () => {
     expect(out.geo).toEqual({ status: 200, lat: 48.93, stream: '/stream/paris' });
     expect(out.stream?.name).toBe('london');
     expect(out.stream?.id).toMatch(/^\d+$/);
-    expect(out.nearest).toBe('paris');
+    expect(out.nearest).toBe('48.9000,2.4000,0');
     expect(out.status).toBe(true);
   });
 

@@ -180,6 +180,7 @@ describe('GET /locations and /locations/nearest', () => {
     const n = NearestResponse.parse(body);
     expect(n.location.id).toBe('paris');
     expect(n.stream).toBe('/stream/paris');
+    expect(n.streams).toEqual({ grid: '/stream/paris', spot: '/stream?lat=48.93&lon=2.45' });
     expect(n.distanceKm).toBeGreaterThan(5);
     expect(n.distanceKm).toBeLessThan(20);
   });
@@ -205,6 +206,7 @@ describe('POST /geo_location', () => {
     expect(g.observer).toEqual({ lat: 48.93, lon: 2.45, elevation: 0 });
     expect(g.nearest.location.id).toBe('paris');
     expect(g.stream).toBe('/stream/paris');
+    expect(g.streams).toEqual({ grid: '/stream/paris', spot: '/stream?lat=48.93&lon=2.45' });
   });
 
   it('takes JSON with numbers or numeric strings, and a charset parameter', async () => {
@@ -212,6 +214,7 @@ describe('POST /geo_location', () => {
     expect(a.status).toBe(200);
     expect(GeoLocationResponse.parse(a.body).observer).toEqual({ lat: -39.754, lon: 145.051, elevation: 12 });
     expect(a.body.nearest.location.id).toBe('melbourne');
+    expect(a.body.streams).toEqual({ grid: '/stream/melbourne', spot: '/stream?lat=-39.754&lon=145.051&elevation=12' });
     const b = await get('/geo_location', post('{"lat":"51.5","lon":"-0.1"}', 'application/json'));
     expect(b.status).toBe(200);
     expect(b.body.observer).toEqual({ lat: 51.5, lon: -0.1, elevation: 0 });

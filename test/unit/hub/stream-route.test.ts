@@ -4,7 +4,10 @@ import { createMemoryBroker } from '../../../src/broker/memory.ts';
 import { createApp } from '../../../src/http/app.ts';
 import { Hub } from '../../../src/hub/hub.ts';
 import { silentLogger } from '../../../src/log.ts';
-import { LOCATIONS, nearest } from '../../../src/sky/locations.ts';
+import { PositionCalculator } from '../../../src/sky/fast-path.ts';
+import { LOCATIONS } from '../../../src/sky/locations.ts';
+import { frameItem } from '../../../src/spots/channel.ts';
+import { SpotBroker } from '../../../src/spots/spot-broker.ts';
 
 // The stream routes through app.request() (web-stream sink): refusals as JSON before any stream, redirects, framing.
 
@@ -136,20 +139,22 @@ describe('GET /stream/:location', () => {
 });
 
 describe('GET /stream?lat=&lon=', () => {
-  it('streams the nearest grid location', async () => {
-    const { app, broker } = setup();
-    const target = nearest(48.9, 2.4).location;
-    await broker.publish([{ channel: target.id, id: T, data: snapshot(T, target.id) }]);
+  it('streams the exact spot, computed from the latest geocentric frame', async () => {
+    const broker = createMemoryBroker({ historyLimit: 100 });
+    const { app } = setup(new SpotBroker(broker, { log: silentLogger, tickMs: 1000 }));
+    await broker.publish([frameItem(T, T, new PositionCalculator())]);
     const res = await app.request('/stream?lat=48.9&lon=2.4');
     const text = await readUntil(res, (t) => t.includes('data: '));
-    expect(text).toContain(`"location":{"id":"${target.id}"}`);
+    expect(text).toContain(`id: ${T}\nevent: update\n`);
+    expect(text).toContain('"observer":{"latitude":48.9,"longitude":2.4,"elevation":0},"cell":{"id":"48.9000,2.4000,0"');
     const nav = await app.request('/stream?lat=48.9&lon=2.4', { headers: { Accept: 'text/html' } });
-    expect(nav.headers.get('location')).toBe(`/?location=${target.id}`);
+    expect(nav.headers.get('location')).toBe('/');
   });
 
   it.each([
-    ['/stream', /lat/],
-    ['/stream?lat=10', /lon/],
+    ['/stream', /lat and lon are required/],
+    ['/stream?lat=10', /lon is missing/],
+    ['/stream?lat=0&lon=0&elevation=x', /elevation/],
     ['/stream?lon=10', /lat/],
     ['/stream?lat=91&lon=0', /lat/],
     ['/stream?lat=0&lon=-181', /lon/],

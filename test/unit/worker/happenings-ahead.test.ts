@@ -73,7 +73,8 @@ describe('a spread tick', () => {
     const tick = createSkyTick({ broker, locations: locs, log: silentLogger, spreadMs: 400, happenings: ahead, happeningsBudgetMs: 0 });
     await new Promise((r) => setTimeout(r, tickMs - Date.now()));
     const report = await tick(tickMs);
-    expect(report).toMatchObject({ slices: 5, published: 5 + (report.events as number) });
+    // 5 snapshots, the happenings, and the tick's geocentric frame (exact spots).
+    expect(report).toMatchObject({ slices: 5, published: 5 + (report.events as number) + 1 });
     expect(calls).toHaveLength(5);
     const events = calls.flatMap((c, k) => c.items.filter((i) => i.event).map(() => k));
     expect(events.length).toBeGreaterThan(0);

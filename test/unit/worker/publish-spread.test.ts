@@ -2,6 +2,7 @@ import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import type { Broker, PublishItem } from '../../../src/broker/broker.ts';
 import { createMemoryBroker } from '../../../src/broker/memory.ts';
 import { silentLogger } from '../../../src/log.ts';
+import { FRAME_CHANNEL } from '../../../src/spots/channel.ts';
 import { createSkyTick, selectLocations } from '../../../src/worker/sky-publisher.ts';
 
 const locations = selectLocations('london,paris,tokyo,sydney,new-york');
@@ -65,10 +66,11 @@ it('spreads a tick evenly over spreadMs after the tick instant, one location per
   await settle();
   expect(done).toBe(true);
   const report = await reporting;
-  expect(report).toMatchObject({ locations: 5, published: 5, slices: 5 });
-  expect(calls.map((c) => c.items.map((i) => i.channel))).toEqual(locations.map((l) => [l.id]));
+  // Five snapshots and the tick's geocentric frame (exact spots), which goes first, at the tick instant.
+  expect(report).toMatchObject({ locations: 5, published: 6, slices: 5 });
+  expect(calls.map((c) => c.items.map((i) => i.channel))).toEqual(locations.map((l, k) => (k === 0 ? [FRAME_CHANNEL, l.id] : [l.id])));
   for (const [k, call] of calls.entries()) {
-    const item = call.items[0]!;
+    const item = call.items.at(-1)!;
     expect(item.id).toBe(T);
     const snap = JSON.parse(item.data) as { time: string; publishedAt: number };
     expect(snap.time).toBe(new Date(T).toISOString());
@@ -82,12 +84,12 @@ it('without a spread (or for a past tick) publishes every location in one call',
   const { broker, calls } = recording();
   await withoutWaiting(createSkyTick({ broker, locations, log: silentLogger })(Date.now()));
   expect(calls).toHaveLength(1);
-  expect(calls[0]!.items).toHaveLength(5);
+  expect(calls[0]!.items).toHaveLength(5 + 1);
   // A tick whose slots have all passed does not wait: the slices go out back to back, with no timer advanced.
   const late = recording();
   const started = Date.now();
   const report = await withoutWaiting(createSkyTick({ broker: late.broker, locations, log: silentLogger, spreadMs: 400 })(started - 10_000));
-  expect(report).toMatchObject({ published: 5, slices: 5 });
+  expect(report).toMatchObject({ published: 5 + 1, slices: 5 });
   expect(late.calls.map((c) => c.at)).toEqual([started, started, started, started, started]);
   expect(vi.getTimerCount()).toBe(0);
 });

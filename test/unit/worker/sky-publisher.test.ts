@@ -6,6 +6,7 @@ import { createMemoryBroker } from '../../../src/broker/memory.ts';
 import { silentLogger } from '../../../src/log.ts';
 import { createSkyGrid } from '../../../src/sky/grid.ts';
 import { findLocation } from '../../../src/sky/locations.ts';
+import { FRAME_CHANNEL } from '../../../src/spots/channel.ts';
 import { createSkyTick, selectLocations } from '../../../src/worker/sky-publisher.ts';
 
 const locations = selectLocations('london,tokyo');
@@ -16,7 +17,9 @@ it('publishes one snapshot per location with the tick as id, byte-equal to JSON.
   const tick = createSkyTick({ broker, locations, log: silentLogger });
   const before = Date.now();
   const report = await tick(T);
-  expect(report).toMatchObject({ locations: 2, published: 2 });
+  // Two snapshots and the tick's geocentric frame, from which API nodes compute exact spots.
+  expect(report).toMatchObject({ locations: 2, published: 3 });
+  expect((await broker.latest(FRAME_CHANNEL))?.id).toBe(T);
   const expected = createSkyGrid(locations).compute(new Date(T));
   for (const [i, loc] of locations.entries()) {
     const m = (await broker.latest(loc.id))!;

@@ -1,0 +1,301 @@
+import { BrokerError, type Broker, type BrokerMessage, type BrokerStats, type MessageHandler, type PublishItem, type PublishResult, type Unsubscribe } from '../broker/broker.ts';
+import type { Logger } from '../log.ts';
+import { cellOf, type Cell } from '../sky/cell.ts';
+import { BodiesJsonWriter } from '../sky/bodies-json.ts';
+import { PositionCalculator } from '../sky/fast-path.ts';
+import { decodeGeoFrame, type GeoFrame } from '../sky/geo-frame.ts';
+import { isoString } from '../sky/isotime.ts';
+import { SpotSky } from '../sky/spot-sky.ts';
+import { FRAME_CHANNEL, isSpotChannel, spotHead, spotObserverOf } from './channel.ts';
+
+// Exact-spot streams on an API node, as a broker the hub uses like any other: a spot channel (`spot:<lat>,<lon>,<elev>`,
+// channel.ts) is "subscribed" by registering its cell here, and its messages are computed here from the worker's
+// geocentric frame (FRAME_CHANNEL) instead of coming from Redis. Every other channel passes straight to the real
+// broker. So the hub's fan-out, conflation, latest-on-connect and resume work for spots unchanged.
+//
+// One frame subscription per node while any spot is watched. Per frame: each cell watched here is computed once
+// (SpotSky), then each distinct requested observer in it gets its own message (the cell's bodies behind that
+// observer's head), which the hub frames once for all of that observer's clients. The last viewer of a cell leaving
+// drops the cell; the last cell leaving drops the frame subscription.
+//
+// A spot's snapshot is published here, on the node, so this is where its `publishedAt` is stamped. A tick's cells are
+// computed in chunks spread evenly over the first half of the tick (as the worker spreads the grid, PUBLISH_SPREAD), each
+// chunk stamped with its own instant: the grid streams and new requests on this node are never held up behind
+// thousands of cells, and the node's CPU stays level. Half a tick, not the grid's 0.9: a chunk that runs late still ends
+// well before the next frame. A newer frame arriving while a tick is unfinished (an overloaded node) takes over, and
+// starts where the unfinished one stopped: the cells it did not reach are the first served, so under overload every
+// cell skips a tick now and then (as a conflated client would) rather than the same cells starving.
+
+/** Cells per chunk: a few milliseconds of work. */
+const CHUNK_CELLS = 128;
+/** Share of the tick over which a tick's chunks are spread. */
+const SPREAD_OF_TICK = 0.5;
+
+interface DecodedFrame {
+  id: number;
+  frame: GeoFrame;
+  /** the worker's publish instant (a live tick's chunks carry their own) */
+  publishedAt: number;
+  /** `,"time":"…","bodies":` of this tick */
+  timeHead: string;
+}
+
+interface CellState {
+  readonly cell: Cell;
+  readonly sky: SpotSky;
+  /** the cell's slot in the node's bodies writer (its cache of encoded tails) */
+  readonly slot: number;
+  /** the frame id the cell was last computed for, and the bodies JSON it gave */
+  lastId: number;
+  lastJson: string;
+  readonly observers: Set<ObserverState>;
+}
+
+interface ObserverState {
+  readonly channel: string;
+  /** the message up to its `time` (spotHead) */
+  readonly head: string;
+  readonly cell: CellState;
+  readonly handlers: Set<MessageHandler>;
+}
+
+export interface SpotStats {
+  /** cells watched on this node */
+  cells: number;
+  /** distinct requested observers (spot channels) watched on this node */
+  observers: number;
+  /** cell computations for a live tick, since start: at most one per cell per tick */
+  computations: number;
+  /** snapshots computed for a client's resume or first message from a past frame (not a live tick) */
+  replays: number;
+}
+
+export interface SpotBrokerOptions {
+  log: Logger;
+  /** the worker's tick period (TICK_MS): a tick's cells are spread over half of it */
+  tickMs: number;
+}
+
+export class SpotBroker implements Broker {
+  private readonly cells = new Map<string, CellState>();
+  private readonly observers = new Map<string, ObserverState>();
+  private frames: Promise<Unsubscribe> | undefined;
+  private last: DecodedFrame | undefined;
+  /** where the last tick's loop stopped (an index into the cells' insertion order): the next tick starts there */
+  private resumeAt = 0;
+  private computations = 0;
+  private replays = 0;
+  private unparsable = 0;
+  private readonly log: Logger;
+  private readonly spreadMs: number;
+  /** scratch and searches for every cell of this node, computed one at a time */
+  private readonly calc = new PositionCalculator();
+  /** one serialiser for every cell (slot 0: replays; a cell's slot is reused after it is dropped) */
+  private readonly writer = new BodiesJsonWriter();
+  private readonly freeSlots: number[] = [];
+  private nextSlot = 1;
+
+  constructor(
+    private readonly inner: Broker,
+    options: SpotBrokerOptions,
+  ) {
+    this.log = options.log.child({ component: 'spots' });
+    this.spreadMs = options.tickMs * SPREAD_OF_TICK;
+  }
+
+  get kind(): Broker['kind'] {
+    return this.inner.kind;
+  }
+
+  publish(items: readonly PublishItem[]): Promise<PublishResult> {
+    return this.inner.publish(items);
+  }
+
+  async subscribe(channel: string, handler: MessageHandler): Promise<Unsubscribe> {
+    if (!isSpotChannel(channel)) return this.inner.subscribe(channel, handler);
+    const observer = this.observerState(channel);
+    const entry: MessageHandler = (m) => handler(m);
+    observer.handlers.add(entry);
+    let done = false;
+    const unsubscribe = (): void => {
+      if (done) return;
+      done = true;
+      this.release(observer, entry);
+    };
+    try {
+      this.frames ??= this.subscribeFrames();
+      await this.frames;
+    } catch (err) {
+      unsubscribe();
+      throw err;
+    }
+    return unsubscribe;
+  }
+
+  private subscribeFrames(): Promise<Unsubscribe> {
+    const subscribing = this.inner.subscribe(FRAME_CHANNEL, (m) => this.onFrame(m));
+    // A failed subscription is forgotten, so the next spot client tries again.
+    subscribing.catch(() => {
+      if (this.frames === subscribing) this.frames = undefined;
+    });
+    return subscribing;
+  }
+
+  private observerState(channel: string): ObserverState {
+    const known = this.observers.get(channel);
+    if (known) return known;
+    const o = spotObserverOf(channel);
+    if (!o) throw new BrokerError(`not a spot channel: ${channel}`);
+    const cell = cellOf(o);
+    let cs = this.cells.get(cell.id);
+    if (!cs) {
+      const slot = this.freeSlots.pop() ?? this.nextSlot++;
+      cs = { cell, sky: new SpotSky(cell), slot, lastId: -1, lastJson: '', observers: new Set() };
+      this.cells.set(cell.id, cs);
+    }
+    const state: ObserverState = { channel, head: spotHead(o, cell), cell: cs, handlers: new Set() };
+    cs.observers.add(state);
+    this.observers.set(channel, state);
+    return state;
+  }
+
+  private release(observer: ObserverState, entry: MessageHandler): void {
+    observer.handlers.delete(entry);
+    if (observer.handlers.size > 0) return;
+    this.observers.delete(observer.channel);
+    const cs = observer.cell;
+    cs.observers.delete(observer);
+    if (cs.observers.size > 0) return;
+    this.cells.delete(cs.cell.id);
+    this.freeSlots.push(cs.slot);
+    if (this.cells.size > 0) return;
+    const frames = this.frames;
+    this.frames = undefined;
+    this.last = undefined;
+    frames?.then(
+      (unsubscribe) => unsubscribe(),
+      () => {},
+    );
+  }
+
+  private decode(m: BrokerMessage): DecodedFrame | undefined {
+    const d = decodeGeoFrame(m.data, this.calc.constellations);
+    if (!d) {
+      if (this.unparsable++ === 0) this.log.warn({ id: m.id }, 'a geocentric frame could not be decoded (counted; logged once)');
+      return undefined;
+    }
+    return { id: m.id, frame: d.frame, publishedAt: d.publishedAt, timeHead: `,"time":"${isoString(d.frame.ms)}","bodies":` };
+  }
+
+  private onFrame(m: BrokerMessage): void {
+    if (this.last && m.id <= this.last.id) return;
+    const f = this.decode(m);
+    if (!f) return;
+    this.last = f;
+    const cells = [...this.cells.values()];
+    const n = cells.length;
+    const chunks = Math.ceil(n / CHUNK_CELLS);
+    const first = n === 0 ? 0 : this.resumeAt % n;
+    const start = Date.now();
+    let k = 0;
+    const step = (): void => {
+      // A newer frame took over: its own loop covers every cell, from where this one stopped.
+      if (this.last !== f) return;
+      const publishedAt = Date.now();
+      const end = Math.min(n, (k + 1) * CHUNK_CELLS);
+      for (let i = k * CHUNK_CELLS; i < end; i++) this.deliver(cells[(first + i) % n]!, f, publishedAt);
+      this.resumeAt = (first + end) % Math.max(1, n);
+      if (++k >= chunks) return;
+      const wait = start + Math.round((k * this.spreadMs) / chunks) - Date.now();
+      if (wait > 0) setTimeout(step, wait);
+      else setImmediate(step);
+    };
+    step();
+  }
+
+  private deliver(cs: CellState, f: DecodedFrame, publishedAt: number): void {
+    if (cs.observers.size === 0) return; // left while the tick was in progress
+    const tail = `${f.timeHead}${this.bodiesOf(cs, f)},"publishedAt":${publishedAt}}`;
+    for (const o of cs.observers) {
+      const message: BrokerMessage = { id: f.id, data: o.head + tail };
+      for (const h of o.handlers) {
+        try {
+          h(message);
+        } catch (err) {
+          this.log.error({ err, channel: o.channel }, 'spot handler failed');
+        }
+      }
+    }
+  }
+
+  /** The cell's bodies at the frame: computed at most once per frame; an older frame is computed aside. */
+  private bodiesOf(cs: CellState, f: DecodedFrame): string {
+    if (cs.lastId === f.id) return cs.lastJson;
+    if (f.id < cs.lastId) {
+      this.replays++;
+      return this.writer.write(new SpotSky(cs.cell).compute(f.frame, this.calc), 0);
+    }
+    cs.lastJson = this.writer.write(cs.sky.compute(f.frame, this.calc), cs.slot);
+    cs.lastId = f.id;
+    this.computations++;
+    return cs.lastJson;
+  }
+
+  async latest(channel: string): Promise<BrokerMessage | undefined> {
+    if (!isSpotChannel(channel)) return this.inner.latest(channel);
+    let f = this.last;
+    if (!f) {
+      const m = await this.inner.latest(FRAME_CHANNEL);
+      f = m && this.decode(m);
+      if (!f) return undefined;
+      // Kept as the node's latest frame only while spots are watched and no newer one arrived meanwhile.
+      if (this.cells.size > 0 && (!this.last || this.last.id < f.id)) this.last = f;
+    }
+    const observer = this.observers.get(channel);
+    if (observer) return { id: f.id, data: `${observer.head}${f.timeHead}${this.bodiesOf(observer.cell, f)},"publishedAt":${f.publishedAt}}` };
+    return this.replay(channel, [f])[0];
+  }
+
+  async history(channel: string, afterId: number): Promise<BrokerMessage[]> {
+    if (!isSpotChannel(channel)) return this.inner.history(channel, afterId);
+    const frames: DecodedFrame[] = [];
+    for (const m of await this.inner.history(FRAME_CHANNEL, afterId)) {
+      const f = this.decode(m);
+      if (f) frames.push(f);
+    }
+    return this.replay(channel, frames);
+  }
+
+  /** Past frames for one observer, computed on a SpotSky of their own (the live cell's stays on the live ticks). */
+  private replay(channel: string, frames: readonly DecodedFrame[]): BrokerMessage[] {
+    if (frames.length === 0) return [];
+    const o = spotObserverOf(channel);
+    if (!o) throw new BrokerError(`not a spot channel: ${channel}`);
+    const cell = cellOf(o);
+    const head = spotHead(o, cell);
+    const sky = new SpotSky(cell);
+    this.replays += frames.length;
+    return frames.map((f) => ({ id: f.id, data: `${head}${f.timeHead}${this.writer.write(sky.compute(f.frame, this.calc), 0)},"publishedAt":${f.publishedAt}}` }));
+  }
+
+  ready(): boolean {
+    return this.inner.ready();
+  }
+
+  stats(): BrokerStats {
+    const s = this.inner.stats();
+    return { ...s, unparsable: s.unparsable + this.unparsable };
+  }
+
+  spotStats(): SpotStats {
+    return { cells: this.cells.size, observers: this.observers.size, computations: this.computations, replays: this.replays };
+  }
+
+  async close(): Promise<void> {
+    this.cells.clear();
+    this.observers.clear();
+    this.last = undefined;
+    this.frames = undefined;
+    await this.inner.close();
+  }
+}

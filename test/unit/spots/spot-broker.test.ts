@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { createMemoryBroker } from '../../../src/broker/memory.ts';
+import type { BrokerMessage } from '../../../src/broker/broker.ts';
+import { createLogger } from '../../../src/log.ts';
+import { cellOf } from '../../../src/sky/cell.ts';
+import { PositionCalculator, computeAll } from '../../../src/sky/fast-path.ts';
+import { FRAME_CHANNEL, frameItem, spotChannel } from '../../../src/spots/channel.ts';
+import { SpotBroker } from '../../../src/spots/spot-broker.ts';
+
+// The spot broker on the embedded (memory) broker: one computation per cell per frame whatever the number of
+// observers and handlers, one message per requested observer, cells and the frame subscription dropped with their
+// last viewer, latest and resume computed from stored frames.
+
+const log = createLogger('silent');
+const T = Date.UTC(2026, 11, 3, 12, 0, 0);
+const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
+const worker = new PositionCalculator();
+const frameAt = (ms: number) => frameItem(ms, ms + 5, worker);
+
+describe('SpotBroker', () => {
+  it('computes each cell once per frame, sends each observer its own message, and lets go with the last viewer', async () => {
+    const inner = createMemoryBroker({ historyLimit: 10 });
+    const spots = new SpotBroker(inner, { log, tickMs: 1000 });
+    const alice = { lat: -23.7, lon: 133.88, elevation: 0 };
+    const aliceNear = { lat: -23.70001, lon: 133.88002, elevation: 3 }; // same cell, other observer
+    const pacific = { lat: 0, lon: -150, elevation: 0 };
+    const got = new Map<string, BrokerMessage[]>();
+    const on = (ch: string) => (m: BrokerMessage) => got.set(ch, [...(got.get(ch) ?? []), m]);
+    const a1 = await spots.subscribe(spotChannel(alice), on('a1'));
+    const a2 = await spots.subscribe(spotChannel(alice), on('a2'));
+    const n1 = await spots.subscribe(spotChannel(aliceNear), on('n1'));
+    const p1 = await spots.subscribe(spotChannel(pacific), on('p1'));
+    expect(spots.spotStats()).toMatchObject({ cells: 2, observers: 3 });
+    expect(inner.stats().channels).toBe(1); // the frame channel only
+
+    for (let k = 0; k < 3; k++) await inner.publish([frameAt(T + k * 1000)]);
+    await settle();
+    expect(spots.spotStats().computations).toBe(2 * 3);
+    for (const ch of ['a1', 'a2', 'n1', 'p1']) expect(got.get(ch)?.map((m) => m.id)).toEqual([T, T + 1000, T + 2000]);
+    const a = JSON.parse(got.get('a1')![2]!.data);
+    const n = JSON.parse(got.get('n1')![2]!.data);
+    expect(a.observer).toEqual({ latitude: -23.7, longitude: 133.88, elevation: 0 });
+    expect(n.observer).toEqual({ latitude: -23.70001, longitude: 133.88002, elevation: 3 });
+    expect(a.cell).toEqual({ id: '-23.7000,133.8800,0', latitude: -23.7, longitude: 133.88, elevation: 0 });
+    expect(n.cell).toEqual(a.cell);
+    expect(n.bodies).toEqual(a.bodies);
+    expect(Object.keys(a)).toEqual(['location', 'observer', 'cell', 'time', 'bodies', 'publishedAt']);
+    expect(a.time).toBe(new Date(T + 2000).toISOString());
+    // Published here, by this node: stamped with its own instant, not the worker's.
+    expect(a.publishedAt).toBeGreaterThan(Date.now() - 5000);
+    expect(a.location).toMatchObject({ id: '-23.7000,133.8800,0', lat: -23.7, lon: 133.88, elevation: 0 });
+    // Positions as GET /planets gives them for the cell observer at the frame's instant.
+    const want = computeAll(cellOf(alice), new Date(T + 2000));
+    expect(a.bodies.map((b: { az: number; alt: number }) => [b.az, b.alt])).toEqual(want.map((b) => [b.az, b.alt]));
+
+    // Latest and history, computed from the stored frames.
+    const latest = await spots.latest(spotChannel(pacific));
+    expect(latest?.id).toBe(T + 2000);
+    expect(latest?.data.replace(/"publishedAt":\d+/, '')).toBe(got.get('p1')![2]!.data.replace(/"publishedAt":\d+/, ''));
+    expect(spots.spotStats().computations).toBe(6); // latest reused this tick's computation
+    const resumed = await spots.history(spotChannel(pacific), T);
+    expect(resumed.map((m) => m.id)).toEqual([T + 1000, T + 2000]);
+    const bare = (d: string): string => d.replace(/"publishedAt":\d+/, '');
+    expect(resumed.map((m) => bare(m.data))).toEqual(got.get('p1')!.slice(1).map((m) => bare(m.data)));
+
+    a1();
+    a1(); // idempotent
+    n1();
+    expect(spots.spotStats()).toMatchObject({ cells: 2, observers: 2 });
+    a2();
+    expect(spots.spotStats()).toMatchObject({ cells: 1, observers: 1 });
+    p1();
+    expect(spots.spotStats()).toMatchObject({ cells: 0, observers: 0 });
+    await settle();
+    expect(inner.stats().channels).toBe(0);
+    // Nothing computed any more.
+    await inner.publish([frameAt(T + 3000)]);
+    await settle();
+    expect(spots.spotStats().computations).toBe(6);
+    // Other channels pass through untouched.
+    const london: BrokerMessage[] = [];
+    await spots.subscribe('london', (m) => london.push(m));
+    await spots.publish([{ channel: 'london', id: T, data: '{"time":"x"}' }]);
+    expect(london).toHaveLength(1);
+    expect(await inner.latest(FRAME_CHANNEL)).toBeDefined();
+    await spots.close();
+  });
+
+  it('spreads a large tick over half the tick, each chunk stamped with its own instant; a newer frame takes over', async () => {
+    const inner = createMemoryBroker({ historyLimit: 10 });
+    const spots = new SpotBroker(inner, { log, tickMs: 400 });
+    const stamps: number[] = [];
+    const ticksOf = new Array<number>(600).fill(0);
+    for (let i = 0; i < 600; i++) {
+      await spots.subscribe(spotChannel({ lat: -60 + i * 0.2, lon: 10, elevation: 0 }), (m) => {
+        stamps.push(JSON.parse(m.data).publishedAt);
+        ticksOf[i]!++;
+      });
+    }
+    const t0 = Date.now();
+    await inner.publish([frameAt(T)]);
+    // The first chunk went out at once; the rest follow over half the tick (200 ms), five chunks of 128.
+    expect(stamps.length).toBe(128);
+    await expect.poll(() => stamps.length).toBe(600);
+    expect(Math.max(...stamps) - t0).toBeGreaterThanOrEqual(150);
+    expect(new Set(stamps).size).toBeGreaterThanOrEqual(4);
+    // A newer frame while a tick is unfinished: the rest of the old tick is skipped, the new one covers every cell,
+    // starting with those the old one did not reach; so over a few overloaded ticks no cell starves.
+    // (Publishing in a row: only microtasks run in between, so each frame gets exactly its first chunk done.)
+    for (let t = 1; t <= 5; t++) await inner.publish([frameAt(T + t * 1000)]);
+    await expect.poll(() => spots.spotStats().computations).toBe(600 + 4 * 128 + 600);
+    // Every cell got the first tick and the last; the skipped chunks of ticks 1–4 fell on different cells.
+    expect(Math.min(...ticksOf)).toBeGreaterThanOrEqual(2);
+    expect(ticksOf.filter((n) => n === 3).length).toBe(4 * 128);
+    await spots.close();
+  });
+});
