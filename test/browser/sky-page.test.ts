@@ -173,19 +173,22 @@ describe('the page a sky watcher keeps open', () => {
     const time = await waitForTable(page, 'exact');
     const spot = requests.filter((u) => u.pathname === '/stream' && u.searchParams.get('lat') === '45.1234');
     expect(spot.length).toBeGreaterThan(0); // the spot's own stream was asked for
-    // Streamed where the server has spot streams; on demand (GET /planets, same numbers) where it refuses them.
-    const note = (await page.locator('#source-note').textContent()) ?? '';
-    expect(note).toMatch(/^(Streamed live|Computed on demand)/);
+    // Streamed on the spot's own stream (issue 16), not computed on demand: the page asked no /planets for it.
+    await expect.poll(() => page.locator('#source-note').textContent()).toMatch(/^Streamed live for 45\.1234° N, 7\.6543° E/);
+    expect(requests.filter((u) => u.pathname === '/planets')).toEqual([]);
     expect(await streams()).toBe(1);
     const answer = await json(`/planets?lat=${at.latitude}&lon=${at.longitude}&elevation=0&time=${time}`);
     const alts = await tableAlts(page);
     for (const b of answer.bodies) expect(Math.abs(alts[b.name]! - b.alt), b.name).toBeLessThanOrEqual(0.005 + 1e-9);
+    // Live: the spot's next tick arrives and is drawn.
+    await page.waitForFunction((t) => { const d = document.getElementById('bodies')?.dataset; return d?.source === 'exact' && d.time !== t; }, time);
     await page.keyboard.press('ArrowLeft');
     await waitForTable(page, 'live');
     expect(await streams()).toBe(1);
-    // A server without spot streams answers the spot's stream 400, which Chromium logs; that refusal is the fallback.
-    const refused = note.startsWith('Computed on demand');
-    expect(errors.filter((e) => !(refused && /status of 400/.test(e)))).toEqual([]);
+    // Back on the grid stream, its updates keep arriving.
+    const before = await page.locator('#bodies').getAttribute('data-time');
+    await page.waitForFunction((t) => document.getElementById('bodies')?.dataset.time !== t, before);
+    expect(errors).toEqual([]);
     await closeContexts();
   });
 

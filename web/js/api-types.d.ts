@@ -714,14 +714,19 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Live sky of the grid location nearest to lat/lon (Server-Sent Events) */
+        /**
+         * Live sky of an exact spot (Server-Sent Events)
+         * @description As /stream/{location}, for these coordinates: each `update` is the grid snapshot computed for the spot, plus `observer` (the coordinates as requested) and `cell` (where it was computed: latitude and longitude snapped to 0.0001°, elevation to 10 m; see docs/exact-spot.md). Ids, resume and heartbeats as on /stream/{location}.
+         */
         get: {
             parameters: {
-                query: {
-                    /** @description degrees north */
-                    lat: number;
-                    /** @description degrees east */
-                    lon: number;
+                query?: {
+                    /** @description degrees north, −90..90; required, with lon */
+                    lat?: number;
+                    /** @description degrees east, −180..180; required, with lat */
+                    lon?: number;
+                    /** @description metres above sea level, −500..100000 (default 0) */
+                    elevation?: number;
                     /** @description Resume: the id of the last event received (epoch ms). The `Last-Event-ID` header, when present, takes precedence. */
                     lastEventId?: string;
                 };
@@ -740,15 +745,24 @@ export interface paths {
                         "text/event-stream": string;
                     };
                 };
-                /** @description browser navigation: redirect to /?location=<id> */
+                /** @description browser navigation: redirect to the page */
                 302: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content?: never;
                 };
-                /** @description missing or invalid lat, lon or lastEventId */
+                /** @description missing, invalid or unknown parameter: lat without lon, out of range, not a number (`invalid_parameter`) */
                 400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description MAX_SPOTS_PER_CLIENT distinct spots already watched from this address (`too_many_spots`) */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -918,6 +932,19 @@ export interface components {
              * @example /stream/paris
              */
             stream: string;
+            /** @description Both live streams for this point: the nearest grid city and the exact spot */
+            streams: {
+                /**
+                 * @description SSE stream of the nearest grid location (a city)
+                 * @example /stream/paris
+                 */
+                grid: string;
+                /**
+                 * @description SSE stream of the exact spot (docs/exact-spot.md): the sky computed for these coordinates
+                 * @example /stream?lat=48.93&lon=2.45
+                 */
+                spot: string;
+            };
         };
         GeoLocationResponse: {
             /** @description degrees north */
@@ -937,6 +964,19 @@ export interface components {
              * @example /stream/paris
              */
             stream: string;
+            /** @description Both live streams for this point: the nearest grid city and the exact spot */
+            streams: {
+                /**
+                 * @description SSE stream of the nearest grid location (a city)
+                 * @example /stream/paris
+                 */
+                grid: string;
+                /**
+                 * @description SSE stream of the exact spot (docs/exact-spot.md): the sky computed for these coordinates
+                 * @example /stream?lat=48.93&lon=2.45
+                 */
+                spot: string;
+            };
         };
         GeoLocationRequest: {
             /**
