@@ -162,7 +162,8 @@ export function skyLayer(g, radius) {
       if (Math.abs(ms - drawn.ms) < REDRAW_MS && lat === drawn.lat && lon === drawn.lon) return;
       if (data) return draw();
       // Loaded after the first bodies are drawn: the live data comes first, the backdrop a moment later.
-      loading ??= fetch('data/sky.json')
+      if (loading) return;
+      loading = fetch('data/sky.json')
         .then((res) => (res.ok ? res.json() : null))
         .then((json) => {
           data = json;
