@@ -23,6 +23,8 @@ const KINDS = ['rise', 'set', 'dusk', 'dawn', 'phase', 'eclipse', 'opposition', 
 /** Rises and sets worth a line: what an eye can find (Uranus to Pluto rise and set unseen). */
 const EYE_BODIES = new Set(['sun', 'moon', 'mercury', 'venus', 'mars', 'jupiter', 'saturn']);
 const NOTIFY_KEY = 'orrery:notify';
+/** The list drops what has passed once a minute; the calendar is asked again when it runs short. */
+const RELIST_MS = 60_000;
 
 /** @param {string} id */
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
@@ -203,8 +205,17 @@ export class HappeningsFeed {
   tick() {
     clearInterval(this.ticker);
     if (document.visibilityState !== 'visible') return;
+    let relisted = Date.now();
     const update = () => {
       const now = Date.now();
+      if (now - relisted >= RELIST_MS) {
+        relisted = now;
+        const s = this.store.state;
+        const ahead = s.happenings.filter((h) => Date.parse(h.time) > now).length;
+        if (ahead < SHOWN) this.load();
+        else this.renderList(s);
+        return;
+      }
       for (const cd of this.list.querySelectorAll('.countdown')) {
         const text = countdown(Number(/** @type {HTMLElement} */ (cd).dataset.at), now);
         if (cd.textContent !== text) cd.textContent = text;

@@ -1,6 +1,7 @@
 // Rendering: draws the store into the page (header status, where, up now, chart, table, notes). Reads state only;
 // every input goes through the store.
 
+import { spotStreamPath } from './api.js';
 import { BODY_STYLE } from './bodies.js';
 import { SkyChart } from './chart.js';
 import { formatClock, formatDistanceKm, formatLatLon } from './format.js';
@@ -70,6 +71,13 @@ export class Renderer {
       this.renderClock(s);
     }
     if (SKY_INPUTS.some((k) => changed.has(k))) this.renderSky(s);
+    if (changed.has('live') || changed.has('view') || changed.has('spot')) this.renderCurlHint(s);
+  }
+
+  /** The same stream from a terminal: the spot's when the spot is streamed, else the grid location's. @private @param {State} s */
+  renderCurlHint(s) {
+    const path = s.view === 'exact' && s.spot && s.observer ? spotStreamPath(s.observer) : s.live ? `/stream/${s.live.location.id}` : null;
+    if (path) this.ui.curlHint.textContent = `curl -N "${window.location.origin}${path}"`;
   }
 
   /** @private @param {State} s */
@@ -96,7 +104,6 @@ export class Renderer {
       location.name,
       Object.assign(document.createElement('span'), { className: 'country', textContent: `, ${countryName(location.country)}` }),
     );
-    this.ui.curlHint.textContent = `curl -N ${window.location.origin}/stream/${location.id}`;
   }
 
   /** @private @param {State} s */
