@@ -76,7 +76,12 @@ export class HappeningsFeed {
         if (this.request === controller) this.store.set({ happenings: answer.events.filter(worthListing) });
       })
       .catch((err) => {
-        if (!isAbort(err) && this.request === controller) this.list.dataset.state = 'failed';
+        if (isAbort(err) || this.request !== controller) return;
+        // Asked again with the first snapshot half a minute from now.
+        setTimeout(() => {
+          if (this.request === controller) this.loadedFor = null;
+        }, 30_000);
+        this.list.replaceChildren(Object.assign(document.createElement('li'), { className: 'empty', textContent: 'The calendar could not be loaded; it is tried again shortly.' }));
       });
   }
 
@@ -91,7 +96,6 @@ export class HappeningsFeed {
       if (!s.missed.some((m) => m.time === h.time && m.kind === h.kind)) this.store.set({ missed: [...s.missed, h].slice(-30) });
       return;
     }
-    this.store.set({ pushed: [h, ...s.pushed].slice(0, 20) });
     this.toast(h, usableZone(zoneOf(s)));
     this.notify(h);
   }

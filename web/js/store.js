@@ -25,7 +25,6 @@
  *   travelSky: PlanetsResponse | null,
  *   tonight: TonightResponse | null,
  *   happenings: Happening[],
- *   pushed: Happening[],
  *   missed: Happening[],
  *   night: boolean,
  *   reachable: boolean,
@@ -37,8 +36,8 @@
  *   placeName: the searched place's name, when the observer came from the place search; timeZone: the observer's own
  *   IANA zone (GET /timezone); spot: the latest exact-spot stream snapshot; spotStream: whether this server streams
  *   spots (an older one refuses); exact: the on-demand answer used when it does not; travel: the instant shown
- *   instead of now (null: live), travelSky its answer; happenings: the calendar ahead; pushed: happenings as the
- *   stream delivered them; missed: those replayed on a resume, i.e. that happened while the page was away
+ *   instead of now (null: live), travelSky its answer; happenings: the calendar ahead; missed: happenings the
+ *   stream replayed on a resume, i.e. that happened while the page was away
  * @typedef {(state: State, changed: ReadonlySet<keyof State>) => void} Listener
  */
 
@@ -58,7 +57,6 @@ const initial = () => ({
   travelSky: null,
   tonight: null,
   happenings: [],
-  pushed: [],
   missed: [],
   night: false,
   reachable: true,
