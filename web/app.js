@@ -3,24 +3,17 @@
 // way: input → store → page.
 
 import { fetchLocations, reachability, spotStreamPath } from './js/api.js';
-import { ExactSpot } from './js/exact.js';
-import { HappeningsFeed } from './js/happenings.js';
 import { LiveStream } from './js/live.js';
 import { LocationForm } from './js/location-form.js';
 import { ObserverResolver } from './js/observer.js';
-import { PlaceSearch } from './js/place-search.js';
 import { Renderer } from './js/render.js';
 import { Store } from './js/store.js';
-import { TonightPanel } from './js/tonight-panel.js';
-import { TimeTravel } from './js/travel.js';
 
 /** @typedef {import('./js/store.js').State} State */
 /** @typedef {import('./js/live.js').Target} Target */
 
 const store = new Store();
 new Renderer(store);
-new TonightPanel(store);
-const feed = new HappeningsFeed(store);
 
 /** @type {LocationForm} */
 let form;
@@ -28,9 +21,44 @@ let form;
 const showError = (err, what) => form.showServerError(err, what);
 const resolver = new ObserverResolver(store, { onError: showError, onKnown: (known) => form.fold(known) });
 form = new LocationForm(store, resolver);
-new PlaceSearch(resolver);
-new ExactSpot(store, showError);
-new TimeTravel(store, showError);
+
+// ---------------------------------------------------------------- the panels a first sky does not need
+
+// Tonight, the happenings feed, time travel, the place search and the on-demand spot load once the first sky is up
+// (or after two seconds without one): the first sky waits for fewer scripts. Each reads the store as it is then.
+/** @type {import('./js/happenings.js').HappeningsFeed | null} */
+let feed = null;
+/** @type {import('./js/api.js').Happening[]} happenings the stream delivered before the feed was there */
+const early = [];
+let panelsAsked = false;
+function loadPanels() {
+  if (panelsAsked) return;
+  panelsAsked = true;
+  Promise.all([
+    import('./js/tonight-panel.js'),
+    import('./js/happenings.js'),
+    import('./js/travel.js'),
+    import('./js/place-search.js'),
+    import('./js/exact.js'),
+  ]).then(([{ TonightPanel }, { HappeningsFeed }, { TimeTravel }, { PlaceSearch }, { ExactSpot }]) => {
+    new TonightPanel(store);
+    feed = new HappeningsFeed(store);
+    for (const h of early.splice(0)) feed.pushed(h);
+    new TimeTravel(store, showError);
+    new PlaceSearch(resolver);
+    new ExactSpot(store, showError);
+  }, () => {
+    // Offline before the shell kept them: asked again shortly.
+    panelsAsked = false;
+    setTimeout(loadPanels, 5000);
+  });
+}
+const stopWaiting = store.subscribe((s) => {
+  if (!s.snapshot && !s.spot && !s.exact) return;
+  stopWaiting();
+  loadPanels();
+});
+setTimeout(loadPanels, 2000);
 
 // ---------------------------------------------------------------- the one live connection
 
@@ -42,7 +70,7 @@ const stream = new LiveStream({
   },
   // A stream that lost its connection is the surest sign the server cannot be reached (a cached /locations is not).
   onState: (state, detail) => store.set(state === 'reconnecting' ? { stream: { state, detail }, reachable: false } : { stream: { state, detail } }),
-  onHappening: (h) => feed.pushed(h),
+  onHappening: (h) => (feed ? feed.pushed(h) : early.push(h)),
   onResume: (recovered) => {
     if (!recovered) resolver.notify('Back online, but some of what happened meanwhile could not be replayed; the calendar below is current.', 'warn');
   },

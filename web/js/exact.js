@@ -29,6 +29,7 @@ export class ExactSpot {
       if (age >= REFRESH_MS) this.refresh();
       else if (!this.request) this.schedule();
     });
+    if (this.wanted()) this.refresh();
   }
 
   /** Only while the spot is shown and not streamed. @private */

@@ -52,14 +52,19 @@ export class HappeningsFeed {
     $('missed-clear').addEventListener('click', () => store.set({ missed: [] }));
 
     store.subscribe((s, changed) => {
-      // After the first sky is drawn: the calendar costs the server more than the stream's first snapshot does.
-      const drawn = s.snapshot !== null || s.spot !== null || s.exact !== null;
-      if (drawn && s.observer && (changed.has('observer') || this.loadedFor !== s.observer)) this.load();
+      if (changed.has('observer') || this.loadedFor !== s.observer) this.loadWhenDrawn(s);
       if (changed.has('happenings') || changed.has('timeZone')) this.renderList(s);
       if (changed.has('missed')) this.renderMissed(s);
     });
     document.addEventListener('visibilitychange', () => this.tick());
     this.tick();
+    this.loadWhenDrawn(store.state);
+  }
+
+  /** After the first sky is drawn: the calendar costs the server more than the stream's first snapshot does. @private @param {State} s */
+  loadWhenDrawn(s) {
+    const drawn = s.snapshot !== null || s.spot !== null || s.exact !== null;
+    if (drawn && s.observer && this.loadedFor !== s.observer) this.load();
   }
 
   /** The calendar for the next day at the observer. */

@@ -42,6 +42,7 @@ export class TonightPanel {
     });
     // The night turns over at local noon: look again every quarter hour (a no-op while the date is the same).
     setInterval(() => this.load(this.store.state), 15 * 60_000);
+    this.load(store.state);
   }
 
   /** @private @param {State} s */

@@ -75,6 +75,7 @@ export class TimeTravel {
       if (s.travel !== null && (changed.has('observer') || changed.has('view') || changed.has('live'))) this.fetch(s.travel);
       if (changed.has('travel') || changed.has('timeZone') || changed.has('snapshot')) this.renderControls(s);
     });
+    this.renderControls(store.state);
   }
 
   /** @param {number | null} ms the instant to show, null for live */
