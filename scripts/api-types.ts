@@ -7,6 +7,7 @@ import { silentLogger } from '../src/log.ts';
 import { startServer } from '../src/server.ts';
 import { GREENWICH, REFRACTIONS } from '../src/http/observer.ts';
 import { ELEVATION_RANGE, LAT_RANGE, LON_RANGE } from '../src/sky/ranges.ts';
+import { BRIGHT_MAGNITUDE, MIN_ALTITUDE, instrumentFor } from '../src/sky/tonight.ts';
 import { BODY_NAMES } from '../src/sky/types.ts';
 
 // `npm run api-types`: the page's (and any TypeScript consumer's) view of the API, generated, never written by hand.
@@ -57,7 +58,20 @@ export const ELEVATION_RANGE = Object.freeze(${range(ELEVATION_RANGE)});
 
 /** Values of the refraction parameter. */
 export const REFRACTIONS = /** @type {readonly ('normal' | 'none')[]} */ (Object.freeze(${JSON.stringify(REFRACTIONS)}));
+
+/**
+ * When a body counts as visible, as GET /tonight judges it: this many degrees up; bodies this bright (magnitude) from
+ * civil dusk (Sun 6° down), fainter ones from astronomical dusk (18° down); the naked eye to magnitude nakedEye.
+ */
+export const VISIBILITY = Object.freeze(${JSON.stringify({ minAltitude: MIN_ALTITUDE, brightMagnitude: BRIGHT_MAGNITUDE, brightSunBelow: -6, faintSunBelow: -18, nakedEye: nakedEyeLimit() })});
 `;
+}
+
+/** The faintest magnitude instrumentFor() still calls naked-eye, to a tenth (read from the rule, not copied). */
+function nakedEyeLimit(): number {
+  let m = 0;
+  while (instrumentFor(m + 0.1) === 'naked_eye' && m < 30) m = Math.round((m + 0.1) * 10) / 10;
+  return m;
 }
 
 const check = process.argv.includes('--check');

@@ -18,6 +18,8 @@ import { mountStatus, type StatusDeps } from './status.ts';
 import { mountOpenApiDocument } from './openapi.ts';
 import { mountEvents } from './events.ts';
 import { mountPlanets } from './planets.ts';
+import { mountPlaces } from './places.ts';
+import { withPageHeaders } from './page-headers.ts';
 import { mountTonight } from './tonight.ts';
 import { mountStream, type StreamDeps } from './stream.ts';
 
@@ -66,6 +68,7 @@ export function createApp(deps: AppDeps = {}): OpenAPIHono {
   mountLocations(app);
   mountEvents(app);
   mountTonight(app);
+  mountPlaces(app);
   // The stream routes mount here (before the method table below, so they get 405s and OPTIONS too).
   if (deps.stream) mountStream(app, deps.stream);
   if (deps.status) mountStatus(app, deps.status);
@@ -89,7 +92,7 @@ export function createApp(deps: AppDeps = {}): OpenAPIHono {
       return errorJson(c, 405, 'method_not_allowed', `${c.req.method} is not allowed on ${c.req.path}; allowed: ${allow}`);
     }
     const file = staticFiles && (await staticFiles(c, async () => {}));
-    if (file) return notModified(c.req.raw, file);
+    if (file) return notModified(c.req.raw, withPageHeaders(file));
     return errorJson(c, 404, 'not_found', `no route or file for ${c.req.method} ${quote(c.req.path)}`);
   });
   app.onError((err, c) => {

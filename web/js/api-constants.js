@@ -16,3 +16,9 @@ export const ELEVATION_RANGE = Object.freeze({ min: -500, max: 100000 });
 
 /** Values of the refraction parameter. */
 export const REFRACTIONS = /** @type {readonly ('normal' | 'none')[]} */ (Object.freeze(["normal","none"]));
+
+/**
+ * When a body counts as visible, as GET /tonight judges it: this many degrees up; bodies this bright (magnitude) from
+ * civil dusk (Sun 6° down), fainter ones from astronomical dusk (18° down); the naked eye to magnitude nakedEye.
+ */
+export const VISIBILITY = Object.freeze({"minAltitude":10,"brightMagnitude":1.5,"brightSunBelow":-6,"faintSunBelow":-18,"nakedEye":6});

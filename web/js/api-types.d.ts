@@ -533,6 +533,114 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/places": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Search places by name, or read typed coordinates: coordinates and time zone of each */
+        get: {
+            parameters: {
+                query: {
+                    /** @description a place name ("Paris", "paris, fr") or coordinates ("48.85, 2.35", "33.9 S 18.4 E"); 1 to 100 characters */
+                    q: string;
+                    /** @description at most this many places, 1 to 20 (default 8) */
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description matching places, most populous first (an exact name ahead of a longer one). public, max-age=300 */
+                200: {
+                    headers: {
+                        /** @description strong validator: send it back in If-None-Match for a 304 */
+                        ETag?: string;
+                        /** @description how long the answer may be reused */
+                        "Cache-Control"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PlacesResponse"];
+                    };
+                };
+                /** @description missing or invalid q or limit (the message names it) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/timezone": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The IANA time zone at any coordinates (over the sea: its nautical zone, Etc/GMT±n) */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Observer latitude, degrees north. Give lat and lon together. */
+                    lat: number;
+                    /** @description Observer longitude, degrees east (west is negative). Give lat and lon together. */
+                    lon: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the zone. public, max-age=300 */
+                200: {
+                    headers: {
+                        /** @description strong validator: send it back in If-None-Match for a 304 */
+                        ETag?: string;
+                        /** @description how long the answer may be reused */
+                        "Cache-Control"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TimeZoneResponse"];
+                    };
+                };
+                /** @description missing or invalid lat or lon */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/stream/{location}": {
         parameters: {
             query?: never;
@@ -1007,6 +1115,36 @@ export interface components {
                 } | null;
                 reason?: string;
             }[];
+        };
+        PlacesResponse: {
+            query: string;
+            places: components["schemas"]["Place"][];
+        };
+        Place: {
+            name: string;
+            /** @description ISO 3166-1 alpha-2; absent for typed coordinates */
+            country?: string;
+            lat: number;
+            lon: number;
+            population?: number;
+            /**
+             * @description IANA time zone at these coordinates
+             * @example Europe/Paris
+             */
+            timezone: string;
+            /** @enum {string} */
+            kind: "city" | "coordinates";
+            /** @description for typed coordinates: the nearest populated place */
+            near?: {
+                name: string;
+                country: string;
+                distanceKm: number;
+            };
+        };
+        TimeZoneResponse: {
+            lat: number;
+            lon: number;
+            timezone: string;
         };
     };
     responses: never;

@@ -12,8 +12,20 @@
  * @typedef {Schemas['PlanetsResponse']} PlanetsResponse
  * @typedef {Schemas['NearestResponse']} NearestResponse
  * @typedef {Schemas['LocationsResponse']} LocationsResponse
- * @typedef {{ location: Location, time: string, bodies: BodyPosition[], publishedAt: number }} Snapshot the data of a stream's `update` event
+ * @typedef {Schemas['TonightResponse']} TonightResponse
+ * @typedef {Schemas['Happening']} Happening
+ * @typedef {Schemas['EventsResponse']} EventsResponse
+ * @typedef {Schemas['Place']} Place
+ * @typedef {Schemas['PlacesResponse']} PlacesResponse
+ * @typedef {Schemas['TimeZoneResponse']} TimeZoneResponse
+ * @typedef {{ location: Location, time: string, bodies: BodyPosition[], publishedAt: number,
+ *   observer?: { latitude: number, longitude: number, elevation: number },
+ *   cell?: { id: string, latitude: number, longitude: number } }} Snapshot
+ *   the data of a stream's `update` event; a spot stream (/stream?lat=&lon=) adds its observer and grid cell
  */
+
+/** Tells whether the server answers: `reachable` after any answer, `unreachable` when a request cannot get through. */
+export const reachability = new EventTarget();
 
 /** A 4xx/5xx answer, carrying the server's `{ error, message }`. */
 export class ApiError extends Error {
@@ -33,7 +45,15 @@ export class ApiError extends Error {
  * @returns {Promise<T>}
  */
 export async function getJson(url, signal) {
-  const res = await fetch(url, { signal, headers: { accept: 'application/json' } });
+  /** @type {Response} */
+  let res;
+  try {
+    res = await fetch(url, { signal, headers: { accept: 'application/json' } });
+  } catch (err) {
+    if (!isAbort(err)) reachability.dispatchEvent(new Event('unreachable'));
+    throw err;
+  }
+  reachability.dispatchEvent(new Event('reachable'));
   /** @type {any} */
   let body = null;
   try {
@@ -60,11 +80,41 @@ export function fetchNearest(lat, lon, signal) {
   return getJson(`/locations/nearest?${new URLSearchParams({ lat: String(lat), lon: String(lon) })}`, signal);
 }
 
-/** @param {Observer} o @param {AbortSignal} [signal] @returns {Promise<PlanetsResponse>} */
-export function fetchPlanets(o, signal) {
-  const q = new URLSearchParams({ lat: String(o.lat), lon: String(o.lon), elevation: String(o.elevation) });
+/** @param {Observer} o */
+const observerQuery = (o) => ({ lat: String(o.lat), lon: String(o.lon), elevation: String(o.elevation) });
+
+/** @param {Observer} o @param {AbortSignal} [signal] @param {Date} [time] default: now @returns {Promise<PlanetsResponse>} */
+export function fetchPlanets(o, signal, time) {
+  const q = new URLSearchParams(observerQuery(o));
+  if (time) q.set('time', time.toISOString());
   return getJson(`/planets?${q}`, signal);
 }
+
+/** @param {Observer} o @param {string | null} date YYYY-MM-DD, null for tonight @param {AbortSignal} [signal] @returns {Promise<TonightResponse>} */
+export function fetchTonight(o, date, signal) {
+  const q = new URLSearchParams(observerQuery(o));
+  if (date) q.set('date', date);
+  return getJson(`/tonight?${q}`, signal);
+}
+
+/** @param {Observer} o @param {Date} from @param {Date} to @param {string[]} kinds @param {AbortSignal} [signal] @returns {Promise<EventsResponse>} */
+export function fetchEvents(o, from, to, kinds, signal) {
+  const q = new URLSearchParams({ ...observerQuery(o), from: from.toISOString(), to: to.toISOString(), kinds: kinds.join(',') });
+  return getJson(`/events?${q}`, signal);
+}
+
+/** @param {string} text @param {AbortSignal} [signal] @returns {Promise<PlacesResponse>} */
+export function fetchPlaces(text, signal) {
+  return getJson(`/places?${new URLSearchParams({ q: text })}`, signal);
+}
+
+/** @param {number} lat @param {number} lon @param {AbortSignal} [signal] @returns {Promise<TimeZoneResponse>} */
+export function fetchTimeZone(lat, lon, signal) {
+  return getJson(`/timezone?${new URLSearchParams({ lat: String(lat), lon: String(lon) })}`, signal);
+}
+
+/** The exact-spot stream's path for an observer. @param {Observer} o */
+export const spotStreamPath = (o) => `/stream?${new URLSearchParams(observerQuery(o))}`;
 
 /** Whether an error is only the abort we asked for (a newer request replaced this one). @param {unknown} err */
 export const isAbort = (err) => err instanceof DOMException && err.name === 'AbortError';

@@ -3,8 +3,13 @@
 // the top puts east on the LEFT (a mirror of a map), so x = -r·sin(az), y = -r·cos(az).
 // Bodies below the horizon sit dimmed in the dark ground band outside the circle, at their azimuth.
 
-import { BODY_NAMES, BODY_STYLE } from './bodies.js';
-import { formatNumber, compassPoint } from './format.js';
+import { BODY_NAMES, BODY_STYLE, constellationName } from './bodies.js';
+import { formatMagnitude, formatNumber, compassPoint } from './format.js';
+import { project as projectAt } from './chart-projection.js';
+import { skyLayer } from './stars.js';
+
+/** @param {number} az @param {number} alt */
+const project = (az, alt) => projectAt(az, alt, R);
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 /** horizon radius in SVG user units; the viewBox leaves room for the ground band and compass letters */
@@ -19,16 +24,7 @@ function el(tag, attrs = {}, parent) {
   return node;
 }
 
-/**
- * Chart coordinates of a body. Above the horizon: equidistant azimuthal projection.
- * Below: a radius in the ground band that grows with depth, so "just set" and "deep below" differ.
- * @param {number} az @param {number} alt
- */
-export function project(az, alt) {
-  const r = alt >= 0 ? (R * (90 - Math.min(alt, 90))) / 90 : R + 8 + (GROUND - 14) * Math.min(1, -alt / 60);
-  const a = (az * Math.PI) / 180;
-  return { x: -r * Math.sin(a), y: -r * Math.cos(a) };
-}
+export { project };
 
 /** Marker radius from magnitude: brighter is bigger, within bounds that stay legible. @param {string} name @param {number} mag */
 function markerRadius(name, mag) {
@@ -54,12 +50,16 @@ export class SkyChart {
     svg.setAttribute('viewBox', `${-half} ${-half} ${2 * half} ${2 * half}`);
     this.desc = /** @type {SVGDescElement} */ (svg.querySelector('desc') ?? el('desc', {}, svg));
     this.drawFrame();
-    /** @type {Map<string, { g: SVGGElement, dot: SVGCircleElement, halo: SVGCircleElement, label: SVGTextElement, title: SVGTitleElement, lit?: SVGPathElement }>} */
+    // The fixed sky (stars, figures, names, ecliptic) between the frame and the bodies; loaded after the first draw.
+    this.stars = skyLayer(/** @type {SVGGElement} */ (el('g', { class: 'stars' }, svg)), R);
+    /** @type {Map<string, { g: SVGGElement, dot: SVGCircleElement, halo: SVGCircleElement, label: SVGTextElement, leader: SVGLineElement, title: SVGTitleElement, lit?: SVGPathElement }>} */
     this.markers = new Map();
     const layer = el('g', { class: 'bodies' }, svg);
     for (const name of BODY_NAMES) {
       const style = BODY_STYLE[name];
-      const g = /** @type {SVGGElement} */ (el('g', { class: 'body', 'data-body': name, style: `--body:${style.color}` }, layer));
+      // Each body is a stop on the keyboard path and names itself to a screen reader (aria-label, kept current).
+      const g = /** @type {SVGGElement} */ (el('g', { class: 'body', 'data-body': name, style: `--body:${style.color}`, tabindex: 0, role: 'img' }, layer));
+      const leader = /** @type {SVGLineElement} */ (el('line', { class: 'leader', x1: 0, y1: 0, x2: 0, y2: 0 }, g));
       const halo = /** @type {SVGCircleElement} */ (el('circle', { class: 'halo', r: 10 }, g));
       const dot = /** @type {SVGCircleElement} */ (el('circle', { class: 'dot', r: 4 }, g));
       // The Moon is drawn as its phase: a dark disc with the lit part turned towards the Sun.
@@ -68,7 +68,7 @@ export class SkyChart {
       label.textContent = style.label;
       const title = /** @type {SVGTitleElement} */ (el('title', {}, g));
       g.style.opacity = '0';
-      this.markers.set(name, { g, dot, halo, label, title, lit });
+      this.markers.set(name, { g, dot, halo, label, leader, title, lit });
     }
   }
 
@@ -123,15 +123,19 @@ export class SkyChart {
     }
   }
 
-  /** @param {import('./api.js').BodyPosition[]} bodies */
-  update(bodies) {
+  /**
+   * @param {import('./api.js').BodyPosition[]} bodies
+   * @param {{ time: string, lat: number, lon: number }} at the instant and place the positions are for (the stars follow)
+   */
+  update(bodies, at) {
     const sun = bodies.find((b) => b.name === 'sun');
     if (sun) this.svg.dataset.sky = skyPhase(sun.alt);
+    this.stars.update(Date.parse(at.time), at.lat, at.lon);
     // Above-horizon bodies claim label space first: they are the ones someone can go out and see.
     const ordered = [...bodies]
       .sort((a, b) => Number(b.aboveHorizon) - Number(a.aboveHorizon) || a.magnitude - b.magnitude)
       .map((body) => ({ body, ...project(body.az, body.alt), r: markerRadius(body.name, body.magnitude) }));
-    /** Every marker is an obstacle for every label. @type {{ x: number, y: number, w: number, h: number }[]} */
+    /** Every marker is an obstacle for every label. @type {Box[]} */
     const placed = ordered.map(({ x, y, r }) => ({ x: x - r, y: y - r, w: 2 * r, h: 2 * r }));
     for (const { body, x, y, r } of ordered) {
       const m = this.markers.get(body.name);
@@ -141,18 +145,26 @@ export class SkyChart {
       m.g.classList.toggle('below', !body.aboveHorizon);
       m.dot.setAttribute('r', r.toFixed(2));
       m.halo.setAttribute('r', (r * 2.2).toFixed(2));
-      const lit = body.name === 'moon' ? ` ${Math.round(body.phase * 100)}% lit` : '';
-      m.title.textContent = `${BODY_STYLE[body.name].label}: azimuth ${formatNumber(body.az, 1)}°, altitude ${formatNumber(body.alt, 1)}°${lit}`;
+      const lit = body.name === 'moon' ? `, ${Math.round(body.phase * 100)}% lit` : '';
+      const words = `${BODY_STYLE[body.name].label}: altitude ${formatNumber(body.alt, 1)}°, azimuth ${formatNumber(body.az, 1)}° (${compassPoint(body.az)}), magnitude ${formatMagnitude(body.magnitude)}, in ${constellationName(body.constellation)}${lit}${body.aboveHorizon ? '' : ', below the horizon'}`;
+      if (m.title.textContent !== words) {
+        m.title.textContent = words;
+        m.g.setAttribute('aria-label', words);
+      }
       if (m.lit) {
-        const sun = ordered.find((o) => o.body.name === 'sun');
-        const towardsSun = sun ? (Math.atan2(sun.y - y, sun.x - x) * 180) / Math.PI : 0;
+        const sunAt = ordered.find((o) => o.body.name === 'sun');
+        const towardsSun = sunAt ? (Math.atan2(sunAt.y - y, sunAt.x - x) * 180) / Math.PI : 0;
         m.lit.setAttribute('d', phasePath(r, body.phase));
         m.lit.setAttribute('transform', `rotate(${towardsSun.toFixed(1)})`);
       }
-      const spot = placeLabel(x, y, r, m.label.textContent?.length ?? 4, !body.aboveHorizon, placed);
+      const spot = placeLabel(x, y, r, labelWidth(m.label), placed);
       m.label.setAttribute('x', spot.dx.toFixed(1));
       m.label.setAttribute('y', spot.dy.toFixed(1));
       m.label.setAttribute('text-anchor', spot.anchor);
+      // A label pushed away from its marker keeps a thin line back to it.
+      const far = Math.hypot(spot.cx, spot.cy) > r + 22;
+      m.leader.setAttribute('x2', far ? spot.cx.toFixed(1) : '0');
+      m.leader.setAttribute('y2', far ? spot.cy.toFixed(1) : '0');
     }
     const up = bodies.filter((b) => b.aboveHorizon);
     const text = up.length
@@ -175,44 +187,59 @@ export function phasePath(r, k) {
   return `M0 -${R}A${R} ${R} 0 0 1 0 ${R}A${rx} ${R} 0 0 ${f < 0.5 ? 0 : 1} 0 -${R}Z`;
 }
 
-const CHAR_W = 7.2;
-const LINE_H = 12;
+/** @typedef {{ x: number, y: number, w: number, h: number }} Box */
+
+const LINE_H = 16;
+const CHAR_W = 7.4;
+/** the drawing's bounds: labels stay inside them */
+const EDGE = R + GROUND + 24;
+
+/** The label's rendered width (its font differs below the horizon), estimated while the chart is not laid out. @param {SVGTextElement} label */
+function labelWidth(label) {
+  let w = 0;
+  try {
+    w = label.getComputedTextLength();
+  } catch {
+    // not laid out yet (a hidden chart)
+  }
+  return w > 0 ? w + 2 : (label.textContent?.length ?? 4) * CHAR_W;
+}
 
 /**
- * Picks a label offset that does not overlap labels or markers already placed: beside the marker,
- * then above/below, then shifted a line. Greedy, good enough for ten bodies. Bodies in the ground
- * band prefer the direction along the band, so their labels stay in it rather than off the chart.
- * @param {number} x @param {number} y @param {number} r @param {number} chars @param {boolean} below
- * @param {{ x: number, y: number, w: number, h: number }[]} placed
+ * Places a label where it overlaps no marker and no label placed before it: beside the marker first, then around it
+ * at growing distances (8 directions a ring, rings further out), staying inside the drawing. It always finds a
+ * place (the last rings reach past any cluster of ten markers); the caller draws a leader line when it is far.
+ * @param {number} x @param {number} y @param {number} r @param {number} w label width
+ * @param {Box[]} placed
+ * @returns {{ dx: number, dy: number, anchor: 'start' | 'end' | 'middle', cx: number, cy: number }}
+ *   dx/dy: the text's anchor point relative to the marker; cx/cy: the label box's centre (for the leader line)
  */
-function placeLabel(x, y, r, chars, below, placed) {
-  const w = chars * (below ? CHAR_W * 0.92 : CHAR_W);
+function placeLabel(x, y, r, w, placed) {
+  const h = LINE_H;
+  /** The box for a label whose centre is (cx, cy) relative to the marker. @param {number} cx @param {number} cy */
+  const box = (cx, cy) => ({ x: x + cx - w / 2, y: y + cy - h / 2, w, h });
+  const fits = (/** @type {Box} */ b) =>
+    b.x >= -EDGE && b.x + b.w <= EDGE && b.y >= -EDGE && b.y + b.h <= EDGE &&
+    !placed.some((o) => b.x < o.x + o.w && o.x < b.x + b.w && b.y < o.y + o.h && o.y < b.y + b.h);
   const gap = r + 4;
-  /** @type {{ dx: number, dy: number, anchor: 'start' | 'end' | 'middle' }[]} */
-  const right = [{ dx: gap, dy: 4, anchor: 'start' }];
-  const left = [{ dx: -gap, dy: 4, anchor: 'end' }];
-  const vertical = [
-    { dx: 0, dy: -gap - 3, anchor: /** @type {const} */ ('middle') },
-    { dx: 0, dy: gap + 10, anchor: /** @type {const} */ ('middle') },
+  // Right, left, above, below the marker, then the diagonals; near the right edge, left first.
+  const sides = [
+    [gap + w / 2, 0], [-(gap + w / 2), 0], [0, -(gap + h / 2)], [0, gap + h / 2],
+    [gap + w / 2, -(h / 2 + 2)], [gap + w / 2, h / 2 + 2], [-(gap + w / 2), -(h / 2 + 2)], [-(gap + w / 2), h / 2 + 2],
   ];
-  const shifted = [
-    { dx: gap, dy: 4 + LINE_H, anchor: /** @type {const} */ ('start') },
-    { dx: gap, dy: 4 - LINE_H, anchor: /** @type {const} */ ('start') },
-    { dx: -gap, dy: 4 + LINE_H, anchor: /** @type {const} */ ('end') },
-    { dx: -gap, dy: 4 - LINE_H, anchor: /** @type {const} */ ('end') },
-  ];
-  // Prefer the side facing the chart's centre near the right edge, so labels stay inside the picture.
-  const sideways = x > R * 0.45 ? [...left, ...right] : [...right, ...left];
-  const candidates =
-    below && Math.abs(x) > Math.abs(y) ? [...vertical, ...sideways, ...shifted] : [...sideways, ...vertical, ...shifted];
-  const boxOf = (/** @type {{ dx: number, dy: number, anchor: string }} */ c) => {
-    const left = c.anchor === 'start' ? x + c.dx : c.anchor === 'end' ? x + c.dx - w : x + c.dx - w / 2;
-    return { x: left, y: y + c.dy - 10, w, h: LINE_H };
-  };
-  const overlaps = (/** @type {{ x: number, y: number, w: number, h: number }} */ a) =>
-    placed.some((b) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h);
-  const choice = candidates.find((c) => !overlaps(boxOf(c))) ?? candidates[0];
-  const chosen = /** @type {{ dx: number, dy: number, anchor: 'start' | 'end' | 'middle' }} */ (choice);
-  placed.push(boxOf(chosen));
-  return chosen;
+  if (x > R * 0.45) [sides[0], sides[1]] = [sides[1], sides[0]];
+  /** @type {[number, number][]} */
+  const candidates = sides.map(([cx, cy]) => [cx ?? 0, cy ?? 0]);
+  for (let ring = 1; ring <= 14; ring++) {
+    const d = gap + ring * 11;
+    for (let k = 0; k < 16; k++) {
+      const a = (k / 16) * 2 * Math.PI;
+      candidates.push([Math.cos(a) * (d + w / 2), Math.sin(a) * (d + h / 2)]);
+    }
+  }
+  const found = candidates.find(([cx, cy]) => fits(box(cx, cy))) ?? candidates[0] ?? [gap + w / 2, 0];
+  const [cx, cy] = found;
+  placed.push(box(cx, cy));
+  // Text is drawn from its baseline: anchored in the middle, the baseline 5 units below the box's centre.
+  return { dx: cx, dy: cy + 5, anchor: 'middle', cx, cy };
 }

@@ -1,4 +1,6 @@
-// One live stream at a time: an EventSource on /stream/<location>, its connection state, and recovery.
+// One live stream at a time: an EventSource on a grid location (/stream/<id>) or an exact spot
+// (/stream?lat=&lon=&elevation=), its connection state, and recovery. Switching target closes the old one first,
+// so the page never holds two connections.
 //
 // EventSource reconnects by itself after a network error and sends Last-Event-ID, so the server
 // replays what we missed. It gives up for good only when a response is not a stream (a 502 from a
@@ -7,6 +9,11 @@
 
 /** @typedef {'idle' | 'connecting' | 'live' | 'reconnecting'} StreamState */
 /** @typedef {import('./api.js').Snapshot} Snapshot */
+/** @typedef {import('./api.js').Happening} Happening */
+/**
+ * What to stream: `key` names it (the same key again is left alone), `path` is the stream URL without a resume point.
+ * @typedef {{ key: string, path: string, kind: 'grid' | 'spot' }} Target
+ */
 
 const BACKOFF_MS = [1000, 2000, 4000, 8000, 15000];
 /**
@@ -17,14 +24,24 @@ const STALL_MS = 30_000;
 
 export class LiveStream {
   /**
-   * @param {{ onSnapshot: (s: Snapshot) => void, onState: (state: StreamState, detail: string) => void }} handlers
+   * @param {{
+   *   onSnapshot: (s: Snapshot, target: Target) => void,
+   *   onState: (state: StreamState, detail: string) => void,
+   *   onHappening?: (h: Happening, target: Target) => void,
+   *   onResume?: (recovered: boolean) => void,
+   *   onRefused?: (target: Target) => void,
+   * }} handlers
+   *   onHappening: an `event: sky-event`, live or replayed on resume; onResume: the server's word on a resume;
+   *   onRefused: the stream was refused before it ever delivered (a server without spot streams answers 4xx)
    */
   constructor(handlers) {
     this.handlers = handlers;
     /** @type {EventSource | null} */
     this.source = null;
-    /** @type {string | null} */
-    this.locationId = null;
+    /** @type {Target | null} */
+    this.target = null;
+    /** whether the current target has delivered at least once (a refusal after that is an outage, not a no) */
+    this.delivered = false;
     /** @type {string} */
     this.lastEventId = '';
     /** @type {StreamState} */
@@ -42,11 +59,17 @@ export class LiveStream {
     this.frameRequested = false;
   }
 
-  /** Streams `locationId`; a different location starts afresh, the same one is left alone. @param {string} locationId */
-  open(locationId) {
-    if (locationId === this.locationId && this.source) return;
+  /** The grid location's id, when streaming one. */
+  get locationId() {
+    return this.target?.kind === 'grid' ? this.target.key : null;
+  }
+
+  /** Streams `target`; a different one starts afresh, the same one is left alone. @param {Target} target */
+  open(target) {
+    if (target.key === this.target?.key && (this.source || this.retryTimer)) return;
     this.close();
-    this.locationId = locationId;
+    this.target = target;
+    this.delivered = false;
     this.lastEventId = '';
     this.failures = 0;
     this.interval = 0;
@@ -59,17 +82,18 @@ export class LiveStream {
     clearTimeout(this.stallTimer);
     this.source?.close();
     this.source = null;
-    this.locationId = null;
+    this.retryTimer = undefined;
+    this.target = null;
     this.pending = null;
     this.setState('idle', '');
   }
 
   /** @private */
   connect() {
-    const id = this.locationId;
-    if (!id) return;
-    const url = `/stream/${encodeURIComponent(id)}${this.lastEventId ? `?lastEventId=${encodeURIComponent(this.lastEventId)}` : ''}`;
-    const source = new EventSource(url);
+    const target = this.target;
+    if (!target) return;
+    const resume = this.lastEventId ? `${target.path.includes('?') ? '&' : '?'}lastEventId=${encodeURIComponent(this.lastEventId)}` : '';
+    const source = new EventSource(`${target.path}${resume}`);
     this.source = source;
     this.setState(this.lastEventId ? 'reconnecting' : 'connecting', '');
 
@@ -87,7 +111,9 @@ export class LiveStream {
       } catch {
         return; // A frame we cannot read is skipped; the next tick replaces it anyway.
       }
-      if (snapshot?.location?.id !== id || !Array.isArray(snapshot.bodies)) return;
+      if (!Array.isArray(snapshot?.bodies)) return;
+      if (target.kind === 'grid' && snapshot.location?.id !== target.key) return;
+      this.delivered = true;
       if (message.lastEventId) this.lastEventId = message.lastEventId;
       const now = performance.now();
       if (this.lastUpdateAt) this.interval = now - this.lastUpdateAt;
@@ -97,10 +123,35 @@ export class LiveStream {
       this.armStallTimer();
       this.deliver(snapshot);
     });
+    source.addEventListener('sky-event', (event) => {
+      if (this.source !== source) return;
+      const message = /** @type {MessageEvent<string>} */ (event);
+      try {
+        const happening = JSON.parse(message.data);
+        if (message.lastEventId) this.lastEventId = message.lastEventId;
+        if (typeof happening?.kind === 'string' && typeof happening.time === 'string') this.handlers.onHappening?.(happening, target);
+      } catch {
+        // an unreadable frame is skipped
+      }
+    });
+    source.addEventListener('resume', (event) => {
+      if (this.source !== source) return;
+      try {
+        this.handlers.onResume?.(JSON.parse(/** @type {MessageEvent<string>} */ (event).data)?.recovered !== false);
+      } catch {
+        // ignored: the snapshots that follow say enough
+      }
+    });
     source.addEventListener('error', () => {
       if (this.source !== source) return;
       clearTimeout(this.stallTimer);
       if (source.readyState === EventSource.CLOSED) {
+        if (target.kind === 'spot' && !this.delivered && this.handlers.onRefused && navigator.onLine) {
+          // Never delivered and refused at once: this server has no such stream (an older one without spot streams).
+          source.close();
+          this.source = null;
+          return this.handlers.onRefused(target);
+        }
         this.retryLater('The stream was refused; trying again');
       } else {
         // The browser is already reconnecting with Last-Event-ID after the server's `retry:` delay.
@@ -137,7 +188,7 @@ export class LiveStream {
       this.frameRequested = false;
       const next = this.pending;
       this.pending = null;
-      if (next) this.handlers.onSnapshot(next);
+      if (next && this.target) this.handlers.onSnapshot(next, this.target);
     };
     // rAF does not run in background tabs; a timeout keeps the page current for when it is shown again.
     if (document.visibilityState === 'visible') requestAnimationFrame(flush);

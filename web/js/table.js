@@ -50,7 +50,7 @@ export class BodyTable {
 
   /**
    * @param {BodyPosition[]} bodies
-   * @param {{ time: string, timeZone: string, source: 'live' | 'exact', locationId?: string }} meta
+   * @param {{ time: string, timeZone: string, source: 'live' | 'exact' | 'travel', locationId?: string }} meta
    */
   update(bodies, meta) {
     const now = new Date(meta.time);
