@@ -1,5 +1,6 @@
 // The page's Content-Security-Policy, on the HTML files the API serves itself (embedded mode, `npm start`): the same
-// policy nginx adds in the stack (nginx/nginx.conf.template), so the page and its tests run under it either way.
+// policy nginx adds in the stack (nginx/nginx.conf.template; test/unit/http/page-csp.test.ts holds the two texts
+// equal), so the page and its tests run under it either way.
 // style-src-attr: the SVG chart sets per-body colours as style attributes; everything else same-origin only.
 
 export const PAGE_CSP =
