@@ -58,6 +58,8 @@ export class PlaceSearch {
       const li = /** @type {HTMLElement | null} */ (/** @type {HTMLElement} */ (e.target).closest('[role=option]'));
       if (li) this.choose(Number(li.dataset.index));
     });
+    // This module loads after the first sky: what was typed before it was there is searched now.
+    if (this.input.value.trim()) void this.search();
   }
 
   /** @private @param {boolean} [chooseFirst] Enter before the results came: take the first */
