@@ -33,7 +33,7 @@ function churn(cycles: number, concurrency: number): Promise<Record<string, numb
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'test/fixtures/churn-client.ts', String(node.port), String(cycles), String(concurrency), LOCATIONS.join(',')],
+      ['--import', 'tsx', 'test/fixtures/churn-client.ts', String(node.port), String(cycles), String(concurrency), `locations:${LOCATIONS.join(',')}`],
       { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     children.add(child);

@@ -33,7 +33,7 @@ function churn(first: number, cycles: number, concurrency: number): Promise<Reco
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'test/fixtures/spot-churn-client.ts', String(node.port), String(first), String(cycles), String(concurrency)],
+      ['--import', 'tsx', 'test/fixtures/churn-client.ts', String(node.port), String(cycles), String(concurrency), `spots:${first}`],
       { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     children.add(child);
