@@ -49,6 +49,104 @@ function el(tag, attrs, parent) {
 }
 
 /**
+ * @typedef {(ra: number, dec: number) => { alt: number, az: number }} ToHorizon a catalogue position (tenths of hours
+ *   and degrees in the star data) → the observer's altitude and azimuth
+ * @typedef {(az: number, alt: number) => { x: number, y: number }} ToChart altitude and azimuth → the chart's x, y
+ */
+
+/** The stars above the horizon as one path per magnitude step. @param {SkyData} data @param {ToHorizon} at @param {ToChart} xy */
+function starPaths(data, at, xy) {
+  const paths = STEPS.map(() => /** @type {string[]} */ ([]));
+  const s = data.stars;
+  for (let i = 0; i < s.length; i += 3) {
+    const { alt, az } = at(s[i] ?? 0, s[i + 1] ?? 0);
+    if (alt < 0) continue;
+    const { x, y } = xy(az, alt);
+    const mag = (s[i + 2] ?? 0) / 10;
+    const step = STEPS.findIndex(([limit]) => mag <= (limit ?? 9));
+    paths[step < 0 ? STEPS.length - 1 : step]?.push(`M${x.toFixed(1)} ${y.toFixed(1)}h0`);
+  }
+  return paths.map((p) => p.join(''));
+}
+
+/** The constellation figures' segments with both ends above the horizon. @param {SkyData} data @param {ToHorizon} at @param {ToChart} xy */
+function figuresPath(data, at, xy) {
+  const lines = [];
+  for (const polylines of Object.values(data.lines)) {
+    for (const line of polylines) {
+      let prev = null;
+      for (let i = 0; i < line.length; i += 2) {
+        const { alt, az } = at(line[i] ?? 0, line[i + 1] ?? 0);
+        const point = alt >= 0 ? xy(az, alt) : null;
+        if (point && prev) lines.push(`M${prev.x.toFixed(1)} ${prev.y.toFixed(1)}L${point.x.toFixed(1)} ${point.y.toFixed(1)}`);
+        prev = point;
+      }
+    }
+  }
+  return lines.join('');
+}
+
+/** Constellation names 8° up or more. @param {SkyData} data @param {ToHorizon} at @param {ToChart} xy */
+function constellationNames(data, at, xy) {
+  const labels = [];
+  for (const [abbr, name, ra, dec] of data.names) {
+    const { alt, az } = at(ra, dec);
+    if (alt < 8) continue;
+    const { x, y } = xy(az, alt);
+    const t = document.createElementNS(SVG_NS, 'text');
+    t.setAttribute('x', x.toFixed(1));
+    t.setAttribute('y', y.toFixed(1));
+    t.setAttribute('text-anchor', 'middle');
+    t.dataset.con = abbr;
+    t.textContent = name;
+    labels.push(t);
+  }
+  return labels;
+}
+
+/** The ecliptic above the horizon. @param {number} lat @param {number} lst local sidereal time, degrees @param {ToChart} xy */
+function eclipticPath(lat, lst, xy) {
+  const ecl = [];
+  let prev = null;
+  const e = OBLIQUITY * RAD;
+  for (let lambda = 0; lambda <= 360; lambda += 4) {
+    const l = lambda * RAD;
+    const ra = Math.atan2(Math.sin(l) * Math.cos(e), Math.cos(l)) / RAD;
+    const dec = Math.asin(Math.sin(e) * Math.sin(l)) / RAD;
+    const { alt, az } = horizontal(ra, dec, lat, lst);
+    const point = alt >= 0 ? xy(az, alt) : null;
+    if (point) ecl.push(`${prev ? 'L' : 'M'}${point.x.toFixed(1)} ${point.y.toFixed(1)}`);
+    prev = point;
+  }
+  return ecl.join('');
+}
+
+/** The named bright stars above the horizon, as keyboard stops with their names. @param {SkyData} data @param {ToHorizon} at @param {ToChart} xy */
+function brightStarStops(data, at, xy) {
+  const stops = [];
+  for (const [name, ra, dec, mag] of data.bright) {
+    const { alt, az } = at(ra, dec);
+    if (alt < 0) continue;
+    const { x, y } = xy(az, alt);
+    const c = document.createElementNS(SVG_NS, 'circle');
+    c.setAttribute('cx', x.toFixed(1));
+    c.setAttribute('cy', y.toFixed(1));
+    c.setAttribute('r', '3');
+    c.setAttribute('class', 'bright-star');
+    c.setAttribute('tabindex', '0');
+    c.setAttribute('role', 'img');
+    c.dataset.star = name;
+    const words = `${name}, star of magnitude ${(mag / 10).toFixed(1)}: altitude ${alt.toFixed(0)}°, azimuth ${az.toFixed(0)}°`;
+    c.setAttribute('aria-label', words);
+    const title = document.createElementNS(SVG_NS, 'title');
+    title.textContent = words;
+    c.append(title);
+    stops.push(c);
+  }
+  return stops;
+}
+
+/**
  * @param {SVGGElement} g the layer to draw into
  * @param {number} radius the horizon's radius
  */
@@ -72,86 +170,16 @@ export function skyLayer(g, radius) {
     const { ms, lat, lon } = wanted;
     drawn = wanted;
     const lst = gmstDegrees(ms) + lon;
-    /** @param {number} ra tenths @param {number} dec tenths */
+    /** @type {ToHorizon} */
     const at = (ra, dec) => horizontal(ra / 10, dec / 10, lat, lst);
-    /** @param {number} az @param {number} alt */
+    /** @type {ToChart} */
     const xy = (az, alt) => project(az, alt, radius);
-    const paths = STEPS.map(() => /** @type {string[]} */ ([]));
-    const s = data.stars;
-    for (let i = 0; i < s.length; i += 3) {
-      const { alt, az } = at(s[i] ?? 0, s[i + 1] ?? 0);
-      if (alt < 0) continue;
-      const { x, y } = xy(az, alt);
-      const mag = (s[i + 2] ?? 0) / 10;
-      const step = STEPS.findIndex(([limit]) => mag <= (limit ?? 9));
-      paths[step < 0 ? STEPS.length - 1 : step]?.push(`M${x.toFixed(1)} ${y.toFixed(1)}h0`);
-    }
-    dots.forEach((p, i) => p.setAttribute('d', paths[i]?.join('') ?? ''));
-
-    const lines = [];
-    for (const polylines of Object.values(data.lines)) {
-      for (const line of polylines) {
-        let prev = null;
-        for (let i = 0; i < line.length; i += 2) {
-          const { alt, az } = at(line[i] ?? 0, line[i + 1] ?? 0);
-          const point = alt >= 0 ? xy(az, alt) : null;
-          if (point && prev) lines.push(`M${prev.x.toFixed(1)} ${prev.y.toFixed(1)}L${point.x.toFixed(1)} ${point.y.toFixed(1)}`);
-          prev = point;
-        }
-      }
-    }
-    figures.setAttribute('d', lines.join(''));
-
-    const labels = [];
-    for (const [abbr, name, ra, dec] of data.names) {
-      const { alt, az } = at(ra, dec);
-      if (alt < 8) continue;
-      const { x, y } = xy(az, alt);
-      const t = document.createElementNS(SVG_NS, 'text');
-      t.setAttribute('x', x.toFixed(1));
-      t.setAttribute('y', y.toFixed(1));
-      t.setAttribute('text-anchor', 'middle');
-      t.dataset.con = abbr;
-      t.textContent = name;
-      labels.push(t);
-    }
-    names.replaceChildren(...labels);
-
-    const ecl = [];
-    let prev = null;
-    for (let lambda = 0; lambda <= 360; lambda += 4) {
-      const l = lambda * RAD;
-      const e = OBLIQUITY * RAD;
-      const ra = Math.atan2(Math.sin(l) * Math.cos(e), Math.cos(l)) / RAD;
-      const dec = Math.asin(Math.sin(e) * Math.sin(l)) / RAD;
-      const { alt, az } = horizontal(ra, dec, lat, lst);
-      const point = alt >= 0 ? xy(az, alt) : null;
-      if (point) ecl.push(`${prev ? 'L' : 'M'}${point.x.toFixed(1)} ${point.y.toFixed(1)}`);
-      prev = point;
-    }
-    ecliptic.setAttribute('d', ecl.join(''));
-
-    const stops = [];
-    for (const [name, ra, dec, mag] of data.bright) {
-      const { alt, az } = at(ra, dec);
-      if (alt < 0) continue;
-      const { x, y } = xy(az, alt);
-      const c = document.createElementNS(SVG_NS, 'circle');
-      c.setAttribute('cx', x.toFixed(1));
-      c.setAttribute('cy', y.toFixed(1));
-      c.setAttribute('r', '3');
-      c.setAttribute('class', 'bright-star');
-      c.setAttribute('tabindex', '0');
-      c.setAttribute('role', 'img');
-      c.dataset.star = name;
-      const words = `${name}, star of magnitude ${(mag / 10).toFixed(1)}: altitude ${alt.toFixed(0)}°, azimuth ${az.toFixed(0)}°`;
-      c.setAttribute('aria-label', words);
-      const title = document.createElementNS(SVG_NS, 'title');
-      title.textContent = words;
-      c.append(title);
-      stops.push(c);
-    }
-    bright.replaceChildren(...stops);
+    const paths = starPaths(data, at, xy);
+    dots.forEach((p, i) => p.setAttribute('d', paths[i] ?? ''));
+    figures.setAttribute('d', figuresPath(data, at, xy));
+    names.replaceChildren(...constellationNames(data, at, xy));
+    ecliptic.setAttribute('d', eclipticPath(lat, lst, xy));
+    bright.replaceChildren(...brightStarStops(data, at, xy));
     g.dataset.drawnAt = new Date(ms).toISOString();
   };
 
