@@ -182,15 +182,15 @@ async function primeFromChannel(
   conn.prime(backlog);
 }
 
-/** A resumed delta stream's backlog: the missed sky events, and the newest snapshot (missed or not) as a whole. */
+/**
+ * A resumed delta stream's backlog: the missed sky events, and the newest snapshot (missed or not) as a whole. The
+ * channel's latest is asked for too: the hub's first delta is relative to it.
+ */
 async function wholePicture(hub: Hub, channel: string, missed: FramedMessage[]): Promise<FramedMessage[]> {
+  const latest = await hub.latest(channel);
+  let newest = latest?.keep ? undefined : latest;
+  for (const m of missed) if (!m.keep && (newest === undefined || m.id > newest.id)) newest = m;
   const events = missed.filter((m) => m.keep);
-  let newest: FramedMessage | undefined;
-  for (const m of missed) if (!m.keep) newest = m;
-  if (newest === undefined) {
-    const latest = await hub.latest(channel);
-    newest = latest?.keep ? undefined : latest;
-  }
   return newest ? [...events, newest].sort((a, b) => a.id - b.id) : events;
 }
 

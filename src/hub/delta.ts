@@ -130,20 +130,16 @@ function keyedMessage(message: BrokerMessage): { keyed: Keyed; snapshot: Record<
 export class SnapshotDeltas {
   private base: Keyed | undefined;
 
-  /** `latest`: the channel's newest snapshot so far, which the next delta may be relative to. */
-  constructor(latest?: BrokerMessage) {
-    this.base = latest && keyedMessage(latest)?.keyed;
-  }
-
   /**
    * The message as delta clients get it: a snapshot becomes its delta from the previous one, carrying `full` (its
-   * whole frame) to fall back on; the first snapshot, one that cannot be read, or one whose shape changed goes out
-   * whole. A sky event goes out as it is.
+   * whole frame) to fall back on; one that cannot be read, or one whose shape changed goes out whole. A sky event
+   * goes out as it is. `previous`: the channel's snapshot before this one, for an encoder that has seen none yet (a
+   * new client's first snapshot is that one, from its backlog).
    */
-  next(message: BrokerMessage, full: FramedMessage): FramedMessage {
+  next(message: BrokerMessage, full: FramedMessage, previous?: BrokerMessage): FramedMessage {
     if (full.keep) return full;
     const next = keyedMessage(message);
-    const base = this.base;
+    const base = this.base ?? (previous && keyedMessage(previous)?.keyed);
     this.base = next?.keyed;
     const data = base && next && deltaData(base, next.keyed, next.snapshot);
     if (data === undefined) return full;

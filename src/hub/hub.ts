@@ -39,7 +39,7 @@ interface ChannelState {
   lastId: number;
   /** the newest snapshot of the channel, framed: what a new client gets first without asking the broker */
   last: FramedMessage | undefined;
-  /** the message `last` was framed from, where it came live: what a new delta encoder starts from */
+  /** the message `last` was framed from: what the first delta of a new delta encoder is relative to */
   lastMessage: BrokerMessage | undefined;
   /** one broker read for a burst of clients joining a channel nobody here has watched yet */
   latestRead: Promise<FramedMessage | undefined> | undefined;
@@ -115,7 +115,7 @@ export class Hub {
     if (isDirectWriteClient(client)) joined.direct.add(client);
     else joined.clients.add(client);
     // The first delta is relative to the snapshot a new client gets whole in its backlog (the channel's latest).
-    if (format === 'delta') state.deltas ??= new SnapshotDeltas(state.lastMessage);
+    if (format === 'delta') state.deltas ??= new SnapshotDeltas();
     try {
       await state.subscription;
     } catch (err) {
@@ -158,13 +158,14 @@ export class Hub {
     if (message.id <= state.lastId) return;
     state.lastId = message.id;
     const framed = messageFrame(message);
+    const previous = state.lastMessage;
     if (!framed.keep) {
       state.last = framed;
       state.lastMessage = message;
     }
     this.dispatched++;
     this.deliver(state.audiences.full, framed);
-    if (state.deltas) this.deliver(state.audiences.delta, state.deltas.next(message, framed));
+    if (state.deltas) this.deliver(state.audiences.delta, state.deltas.next(message, framed, previous));
   }
 
   private deliver(to: Audience, framed: FramedMessage): void {
@@ -190,7 +191,10 @@ export class Hub {
         // Only a snapshot is cached as the channel's latest (a happening is stored newest for a moment before its tick).
         if (framed.keep) return state.last ?? framed;
         // A live message may have overtaken the read.
-        if (!state.last || state.last.id < m.id) state.last = framed;
+        if (!state.last || state.last.id < m.id) {
+          state.last = framed;
+          state.lastMessage = m;
+        }
         return state.last;
       },
       (err: unknown) => {
