@@ -2,9 +2,9 @@ import type { BrokerMessage } from '../broker/broker.ts';
 import type { FramedMessage } from './connection.ts';
 import { frame } from './frame.ts';
 
-// The `delta` stream format (?format=delta, docs/api.md "Stream formats"): per tick, only what the page would show
-// differently from the tick before, as `event: delta`; the whole snapshot as `event: update` whenever a client has
-// no picture to apply a delta to. One encoder per channel, fed each snapshot once, whatever the number of clients.
+// The `delta` stream format (?format=delta, docs/api.md "Stream formats"): per tick, only the fields the page would
+// show differently from what delta clients were last sent, as `event: delta`; the whole snapshot as `event: update`
+// whenever a client has no picture to apply a delta to. One encoder per channel, fed each snapshot once, whatever the number of clients.
 //
 // A delta is relative to the channel's previous snapshot (its `base`). It travels with the same tick's full frame,
 // and a connection writes the delta only when the last snapshot it wrote was the base, the full frame otherwise
