@@ -138,6 +138,21 @@ describe('SseConnection with deltas', () => {
     expect(events(sink)).toEqual(['update', 'delta', 'delta', 'sky-event', 'update', 'delta']);
   });
 
+  it('does not let the batched fan-out claim a delta it cannot apply: the whole tick goes through the sink instead', () => {
+    /** A sink whose socket could take a direct write (descriptor 99) whenever nothing is queued. */
+    class DescriptorFakeSink extends FakeSink {
+      directFd = () => (this.full ? -1 : 99);
+      kernelFd = () => 99;
+    }
+    const sink = new DescriptorFakeSink();
+    const conn = new SseConnection(sink, options);
+    conn.prime([{ id: tick(1).id, frame: tick(1).frame }]);
+    const claim = (n: number) => conn.claim(tick(n).id, tick(n).delta, false, tick(n).resync);
+    expect(claim(3)).toBe(-1); // its base, tick 2, never reached this client
+    expect(claim(4)).toBe(99); // on top of tick 3: the hub's batched write sends the delta
+    expect(events(sink)).toEqual(['update', 'update']);
+  });
+
   it('writes the whole tick for a delta held while priming whose base is not the backlog’s snapshot', () => {
     const sink = new FakeSink();
     const conn = new SseConnection(sink, options);
