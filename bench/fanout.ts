@@ -21,7 +21,8 @@ import { fdCounts, machineBusyMs, pssAll, sampleAll, withChildren, type ProcSamp
 //
 //   npm run bench:fanout -- [--clients 50000] [--channels 100] [--tick 1000] [--pattern spread,burst]
 //                           [--targets orrery,nchan] [--bytes snapshot|N] [--duration 20] [--api-nodes 3]
-//                           [--spread 0.9] [--runtime dist|tsx] [--node-args="--flag …"] [--profile] [--json file]
+//                           [--spread 0.9] [--runtime dist|tsx] [--node-args="--flag …"] [--format full|delta]
+//                           [--profile] [--json file]
 //
 // Orrery: redis-server, the real worker (WORKER_LOCATIONS = the first --channels grid locations, one snapshot per
 // location per --tick, PUBLISH_SPREAD = --spread for the `spread` pattern, 0 for `burst`) and --api-nodes API
@@ -35,6 +36,8 @@ import { fdCounts, machineBusyMs, pssAll, sampleAll, withChildren, type ProcSamp
 // several loopback source addresses (127.0.0.2, .3, … --per-address connections each). Latency is the client's read
 // instant minus the message's publishedAt, for messages whose tick falls in the measured window; lost = published in
 // the window (Redis history, or the nchan publisher's 2xx) × clients of that channel − received.
+// --format delta: Orrery's clients ask for ?format=delta (docs/api.md, "Stream formats"); a delta carries no
+// publishedAt, so its latency is counted from its tick instant instead (which adds the worker's publish delay).
 // Everything runs on loopback and on the same cores; all processes started here are stopped by pid on exit, Ctrl-C
 // or SIGTERM.
 
@@ -57,6 +60,7 @@ const { values: args } = parseArgs({
     profile: { type: 'boolean', default: false },
     'trace-gc': { type: 'boolean', default: false },
     writer: { type: 'string', default: 'auto' },
+    format: { type: 'string', default: 'full' },
     json: { type: 'string' },
     'load-client': { type: 'string' },
     help: { type: 'boolean', default: false },
@@ -68,7 +72,7 @@ if (args.help) {
 }
 
 function usage(): string {
-  return 'npm run bench:fanout -- [--clients 50000] [--channels 100] [--tick 1000] [--pattern spread,burst] [--targets orrery,nchan] [--bytes snapshot|N] [--duration 20] [--api-nodes 3] [--nchan-workers 3] [--load-procs N] [--per-address 5000] [--spread 0.9] [--runtime dist|tsx] [--node-args="--flag …"] [--load-client native|node] [--writer auto|native|js] [--profile] [--trace-gc] [--json file]';
+  return 'npm run bench:fanout -- [--clients 50000] [--channels 100] [--tick 1000] [--pattern spread,burst] [--targets orrery,nchan] [--bytes snapshot|N] [--duration 20] [--api-nodes 3] [--nchan-workers 3] [--load-procs N] [--per-address 5000] [--spread 0.9] [--runtime dist|tsx] [--node-args="--flag …"] [--load-client native|node] [--writer auto|native|js] [--format full|delta] [--profile] [--trace-gc] [--json file]';
 }
 
 function intArg(name: string, value: string | undefined, min: number, max: number): number {
@@ -105,6 +109,7 @@ if (args['load-client'] !== undefined && args['load-client'] !== 'native' && arg
 let LOAD_CLIENT = { kind: 'node' as 'native' | 'node', file: './fanout/load-client.ts', args: [] as string[] };
 
 if (!(FANOUT_WRITERS as readonly string[]).includes(args.writer!)) throw new Error(`--writer must be one of ${FANOUT_WRITERS.join(', ')} (the API nodes' FANOUT_WRITER), got ${args.writer}`);
+if (args.format !== 'full' && args.format !== 'delta') throw new Error(`--format must be full or delta (Orrery's stream format), got ${args.format}`);
 if (args.runtime !== 'dist' && args.runtime !== 'tsx') throw new Error(`--runtime must be dist or tsx, got ${args.runtime}`);
 const RUNTIME: ProjectRuntime = {
   runtime: args.runtime,
@@ -340,7 +345,8 @@ async function orreryTarget(pattern: string, profileDir: string | undefined): Pr
     serverPids: () => apis.map((a) => a.pid),
     otherPids: () => [worker.pid, redis.proc.pid],
     ports: apis.map((a) => a.port),
-    path: (ch) => `/stream/${ch}`,
+    // --format delta: deltas carry no publishedAt, so their latency is counted from the tick instant (load clients)
+    path: (ch) => (args.format === 'delta' ? `/stream/${ch}?format=delta` : `/stream/${ch}`),
     messageBytes: n ? Math.round(total / n) : 0,
     // what each API node said it uses (FANOUT_WRITER auto: native when dist/fanout.node loads)
     writer: [...new Set(apis.map((a) => String(a.logs.find((l) => l.fanoutWriter !== undefined)?.fanoutWriter ?? 'unknown')))].join('+'),

@@ -45,6 +45,8 @@ static const char PUBLISHED_AT[] = "\"publishedAt\":";
 #define PUBLISHED_AT_LEN (sizeof PUBLISHED_AT - 1)
 static const char TIME[] = "\"time\":\"";
 #define TIME_LEN (sizeof TIME - 1)
+static const char DELTA_LINE[] = "\nevent: delta\n";
+#define DELTA_LINE_LEN (sizeof DELTA_LINE - 1)
 
 // Per connection: small; the head and a partial event are kept in heap buffers only while they are incomplete.
 typedef struct {
@@ -304,15 +306,23 @@ static const char *last_published_at(const char *v, size_t start, size_t end) {
   return NULL;
 }
 
+/** Whether the event is a delta (?format=delta, no publishedAt): its `event:` line follows the `id:` line. */
+static int is_delta(const char *v, size_t start, size_t end) {
+  size_t n = end - start < 64 ? end - start : 64;
+  return memmem(v + start, n, DELTA_LINE, DELTA_LINE_LEN) != NULL;
+}
+
 /** One event, bytes [start, end) of v (v holds len bytes), without its blank line. */
 static void event(Conn *c, const char *v, size_t len, size_t start, size_t end) {
   if (v[start] == ':' || end - start < PUBLISHED_AT_LEN) return;
   const char *p = last_published_at(v, start, end);
-  if (!p) return;
+  int delta = !p && is_delta(v, start, end);
+  if (!p && !delta) return;
   const char *t = first_time(v, start, end);
   if (!t) return;
-  int64_t published_at = digits(v, (size_t)(p - v) + PUBLISHED_AT_LEN, end);
   int64_t tick = iso_millis(v, len, (size_t)(t - v) + TIME_LEN);
+  // A delta's latency is counted from its tick instant (SseMeter does the same).
+  int64_t published_at = delta ? tick : digits(v, (size_t)(p - v) + PUBLISHED_AT_LEN, end);
   if (published_at < 0 || tick < 0) return;
   if (tick < w0 || tick >= w1) return;
   if (tick <= c->last_tick) {

@@ -14,6 +14,7 @@ const DONE = 5;
 const HEAD_END = Buffer.from('\r\n\r\n');
 const EVENT_END = Buffer.from('\n\n');
 const PUBLISHED_AT = Buffer.from('"publishedAt":');
+const DELTA_LINE = Buffer.from('\nevent: delta\n');
 const TIME = Buffer.from('"time":"');
 /** An event larger than this is not something either server sends: the stream is broken. */
 const MAX_CARRY = 1 << 20;
@@ -168,12 +169,14 @@ export class SseMeter {
     }
     const p = view.lastIndexOf(PUBLISHED_AT, end - 1);
     const t = view.indexOf(TIME, start);
-    if (p < start || t < 0 || t >= end) {
+    // A delta (?format=delta) carries no publishedAt: its latency is counted from its tick instant.
+    const delta = p < start && view.subarray(start, Math.min(end, start + 64)).includes(DELTA_LINE);
+    if ((p < start && !delta) || t < 0 || t >= end) {
       this.others++;
       return;
     }
-    const publishedAt = digits(view, p + PUBLISHED_AT.length, end);
     const tick = isoMillis(view, t + TIME.length);
+    const publishedAt = delta ? tick : digits(view, p + PUBLISHED_AT.length, end);
     if (publishedAt < 0 || tick < 0) {
       this.others++;
       return;

@@ -1,4 +1,4 @@
-import type { FramedMessage } from '../hub/connection.ts';
+import type { FramedMessage, Resync } from '../hub/connection.ts';
 import type { HubClient } from '../hub/hub.ts';
 import type { SseSink } from '../hub/sink.ts';
 
@@ -22,9 +22,10 @@ export const isDescriptorSink = (sink: SseSink): sink is DescriptorSink => 'dire
 export interface DirectWriteClient extends HubClient {
   /**
    * The descriptor to which the hub may send this message directly, the client counting it as sent; or -1 when the
-   * client has dealt with it itself (as push() would: written, held, conflated or skipped).
+   * client has dealt with it itself (as push() would: written, held, conflated or skipped; a delta it cannot apply,
+   * replaced by its full frame).
    */
-  claim(id: number, frame: Buffer, keep?: boolean): number;
+  claim(id: number, frame: Buffer, keep?: boolean, resync?: Resync): number;
   /** After a claimed message's batched write: what the kernel took (bytes, or -errno). Called only when short. */
   settle(frame: Buffer, written: number): void;
 }

@@ -8,7 +8,7 @@ import type { DirectWriteClient, Fanout } from './capabilities.ts';
 /** Each client writes through its own socket (net.Socket). */
 export const pushEach: Fanout = {
   deliver(clients, m) {
-    for (const client of clients) client.push(m.id, m.frame, m.keep);
+    for (const client of clients) client.push(m.id, m.frame, m.keep, m.resync);
   },
 };
 
@@ -31,7 +31,7 @@ export class BatchedFanout implements Fanout {
     const { fds, results, claimed } = this;
     let n = 0;
     for (const client of clients) {
-      const fd = client.claim(m.id, m.frame, m.keep);
+      const fd = client.claim(m.id, m.frame, m.keep, m.resync);
       if (fd < 0) continue;
       fds[n] = fd;
       claimed[n++] = client;

@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import type { CloseReason, FramedMessage, SseConnection } from '../hub/connection.ts';
 import { frame } from '../hub/frame.ts';
 import type { Hub } from '../hub/hub.ts';
+import { STREAM_FORMATS, type StreamFormat } from '../hub/delta.ts';
 import { HeartbeatWheel } from '../hub/heartbeat.ts';
 import type { KernelStallWatch } from '../fastpath/index.ts';
 import type { Logger } from '../log.ts';
@@ -10,7 +11,7 @@ import { cellOf } from '../sky/cell.ts';
 import { findLocation } from '../sky/locations.ts';
 import { spotChannel } from '../spots/channel.ts';
 import { parseElevation, parseLat, parseLon, quote, resolveObserver } from './observer.ts';
-import { HttpError } from './errors.ts';
+import { HttpError, invalidParameter } from './errors.ts';
 import { addRoute, errorResponses } from './openapi.ts';
 import type { StreamServedBy } from '../metrics.ts';
 import { SseEndpoint, parseEventId, type StartStream } from './sse-endpoint.ts';
@@ -75,7 +76,33 @@ const lastEventIdDoc = {
 };
 const LastEventIdQuery = z.string().transform((s) => parseEventId(s, 'lastEventId')).openapi(lastEventIdDoc);
 
-const LocationStreamQuery = z.object({ lastEventId: LastEventIdQuery.optional() }).strict();
+/** `full` (the default) or `delta`; anything else is a 400 naming the parameter. */
+export function parseStreamFormat(raw: string): StreamFormat {
+  const format = STREAM_FORMATS.find((f) => f === raw);
+  if (format === undefined) {
+    throw invalidParameter(`format must be ${STREAM_FORMATS.map((f) => `"${f}"`).join(' or ')}, got ${quote(raw)}`);
+  }
+  return format;
+}
+
+/** The `format` query parameter of every snapshot stream route (docs/api.md, "Stream formats"). */
+export const StreamFormatQuery = z
+  .string()
+  .transform(parseStreamFormat)
+  .openapi({
+    type: 'string',
+    enum: [...STREAM_FORMATS],
+    description:
+      '`full` (default): every tick the whole snapshot as `event: update`. `delta`: the whole snapshot as `event: update` ' +
+      'first (fresh connection and resume alike, and again whenever this connection missed a tick), then per tick ' +
+      '`event: delta` with `time` and only the fields whose displayed value changed, at full precision: ' +
+      '`{"time":…,"bodies":{"<name>":{"<field>":<value>,…},…}}`, other top-level fields (e.g. `location`) whole when they change. ' +
+      'Apply each delta to the picture the previous frame left (web/js/stream-format.js applyFrame). ' +
+      '`publishedAt` comes with `update` frames only; on resume the missed `sky-event`s and the newest snapshot are sent, not every missed snapshot.',
+    example: 'delta',
+  });
+
+const LocationStreamQuery = z.object({ lastEventId: LastEventIdQuery.optional(), format: StreamFormatQuery.optional() }).strict();
 // All optional to the schema so that a missing half of lat/lon is named by resolveObserver's own message.
 const SpotStreamQuery = z
   .object({
@@ -83,6 +110,7 @@ const SpotStreamQuery = z
     lon: z.string().transform((s) => parseLon(s)).openapi({ type: 'number', description: 'degrees east, −180..180; required, with lat' }),
     elevation: z.string().transform((s) => parseElevation(s)).openapi({ type: 'number', description: 'metres above sea level, −500..100000 (default 0)' }),
     lastEventId: LastEventIdQuery,
+    format: StreamFormatQuery,
   })
   .partial()
   .strict();
@@ -97,19 +125,20 @@ const streamResponse = {
   description:
     'text/event-stream: `retry: 2000`, the latest snapshot at once, then `event: update` with `id: <tick epoch ms>` and ' +
     '`data: <Snapshot JSON>` every tick; `event: sky-event` with `data: <Happening JSON>` (as GET /events) at the tick ' +
-    'at or just after each happening, its `id` in the same rising sequence; `: heartbeat` comments when idle. A browser ' +
+    'at or just after each happening, its `id` in the same rising sequence; `: heartbeat` comments when idle. With ' +
+    '`format=delta`, `event: delta` frames in place of all but the first `update` (see the `format` parameter). A browser ' +
     'navigating here (Accept: text/html) is redirected to the page instead.',
   content: { 'text/event-stream': { schema: z.string() } },
 };
 
 /**
- * Feeds a stream from a hub channel: subscribed before the backlog is read, so nothing published in between is lost
- * (the connection holds live messages until the backlog is written and drops ids it has already sent).
+ * Feeds a stream from a hub channel, in `format`: subscribed before the backlog is read, so nothing published in
+ * between is lost (the connection holds live messages until the backlog is written and drops ids it has already sent).
  */
-function channelFeeds(deps: StreamDeps): (channel: string) => StartStream {
+function channelFeeds(deps: StreamDeps): (channel: string, format?: StreamFormat) => StartStream {
   const { hub, observer } = deps;
   const log = deps.log?.child({ component: 'stream' });
-  return (channel) => (conn, lastEventId, served) => {
+  return (channel, format = 'full') => (conn, lastEventId, served) => {
     const opened = Date.now();
     observer?.joined(channel, served);
     conn.onClose((reason: CloseReason) => {
@@ -119,16 +148,25 @@ function channelFeeds(deps: StreamDeps): (channel: string) => StartStream {
       if (reason === 'slow_client') log?.info(fields, 'slow stream client closed');
       else log?.debug(fields, 'stream closed');
     });
-    void primeFromChannel(hub, conn, channel, lastEventId).catch((err: unknown) => {
+    void primeFromChannel(hub, conn, channel, lastEventId, format).catch((err: unknown) => {
       log?.warn({ channel, err }, 'stream could not start; client told to reconnect');
       conn.close('broker_unavailable', UNAVAILABLE_FRAME);
     });
   };
 }
 
-/** Joins the channel, then writes the backlog: the latest snapshot, or on resume what was missed since lastEventId. */
-async function primeFromChannel(hub: Hub, conn: SseConnection, channel: string, lastEventId: number | undefined): Promise<void> {
-  await hub.join(channel, conn);
+/**
+ * Joins the channel, then writes the backlog: the latest snapshot, or on resume what was missed since lastEventId
+ * (in the delta format: the missed sky events and the newest snapshot, the whole picture in one frame).
+ */
+async function primeFromChannel(
+  hub: Hub,
+  conn: SseConnection,
+  channel: string,
+  lastEventId: number | undefined,
+  format: StreamFormat,
+): Promise<void> {
+  await hub.join(channel, conn, format);
   if (conn.closed) {
     hub.leave(channel, conn); // it may have gone while join waited for the broker
     return;
@@ -146,8 +184,21 @@ async function primeFromChannel(hub: Hub, conn: SseConnection, channel: string, 
       backlog = kept;
       conn.writeControl(resumeLostFrame(lastEventId, kept[0]?.id));
     }
+    if (format === 'delta') backlog = await wholePicture(hub, channel, backlog);
   }
   conn.prime(backlog);
+}
+
+/**
+ * A resumed delta stream's backlog: the missed sky events, and the newest snapshot (missed or not) as a whole. The
+ * channel's latest is asked for too: the hub's first delta is relative to it.
+ */
+async function wholePicture(hub: Hub, channel: string, missed: FramedMessage[]): Promise<FramedMessage[]> {
+  const latest = await hub.latest(channel);
+  let newest = latest?.keep ? undefined : latest;
+  for (const m of missed) if (!m.keep && (newest === undefined || m.id > newest.id)) newest = m;
+  const events = missed.filter((m) => m.keep);
+  return newest ? [...events, newest].sort((a, b) => a.id - b.id) : events;
 }
 
 export function mountStream(app: OpenAPIHono, deps: StreamDeps): void {
@@ -174,7 +225,7 @@ export function mountStream(app: OpenAPIHono, deps: StreamDeps): void {
       responses: {
         200: streamResponse,
         302: { description: 'browser navigation: redirect to /?location=<id>' },
-        ...errorResponses({ 400: 'invalid lastEventId / Last-Event-ID', 404: 'unknown location (`unknown_location`)' }),
+        ...errorResponses({ 400: 'invalid lastEventId / Last-Event-ID or format', 404: 'unknown location (`unknown_location`)' }),
       },
     },
     (c) => {
@@ -183,8 +234,8 @@ export function mountStream(app: OpenAPIHono, deps: StreamDeps): void {
       if (!location) {
         throw new HttpError(404, 'unknown_location', `location ${quote(id)} is not a grid location (see GET /locations)`);
       }
-      const { lastEventId } = parseLocationQuery(c.req.url);
-      return endpoint.serve(c, { lastEventId, page: `/?location=${encodeURIComponent(location.id)}` }, feedOf(location.id));
+      const { lastEventId, format } = parseLocationQuery(c.req.url);
+      return endpoint.serve(c, { lastEventId, page: `/?location=${encodeURIComponent(location.id)}` }, feedOf(location.id, format));
     },
   );
 
@@ -203,19 +254,19 @@ export function mountStream(app: OpenAPIHono, deps: StreamDeps): void {
         200: streamResponse,
         302: { description: 'browser navigation: redirect to the page' },
         ...errorResponses({
-          400: 'missing, invalid or unknown parameter: lat without lon, out of range, not a number (`invalid_parameter`)',
+          400: 'missing, invalid or unknown parameter: lat without lon, out of range, not a number, a bad lastEventId or format (`invalid_parameter`)',
           429: 'MAX_SPOTS_PER_CLIENT distinct spots already watched from this address (`too_many_spots`)',
         }),
       },
     },
     (c) => {
-      const { lastEventId, ...parts } = parseSpotQuery(c.req.url);
+      const { lastEventId, format, ...parts } = parseSpotQuery(c.req.url);
       const observer = resolveObserver(parts);
       const spot = deps.admitSpot?.(c, cellOf(observer).id);
       if (spot instanceof Response) return spot;
       // The spot is released with its stream, or at once when the endpoint answers without one (HEAD, a refusal).
       let started = false;
-      const feed = feedOf(spotChannel(observer));
+      const feed = feedOf(spotChannel(observer), format);
       try {
         return endpoint.serve(c, { lastEventId, page: '/' }, (conn, id, served) => {
           started = true;

@@ -12,6 +12,8 @@ import { isCorkable, type SseSink } from './sink.ts';
 // Nothing here runs per message beyond the write itself: no timer is touched (the heartbeat wheel reads lastWrite).
 // On a sink with a socket descriptor (fastpath/capabilities.ts) the connection also takes batched direct writes from
 // the hub and is watched on the kernel's side; it finds that out once, when it is made.
+// A delta (hub/delta.ts) is written only right after the snapshot it is relative to; after any gap (conflated,
+// held, joined late) the same tick's full frame it carries goes instead.
 
 export type CloseReason =
   | 'client_gone'
@@ -25,6 +27,14 @@ export interface FramedMessage {
   frame: Buffer;
   /** a sky event: must be delivered, never replaced by a newer message */
   keep?: boolean;
+  /** `frame` is a delta: how to do without it */
+  resync?: Resync;
+}
+
+/** What a delta frame needs: it applies on top of snapshot `base` only; `full` is the same tick whole. */
+export interface Resync {
+  base: number;
+  full: Buffer;
 }
 
 export interface ConnectionOptions {
@@ -51,6 +61,8 @@ const MAX_HELD = 256;
 
 export class SseConnection implements DirectWriteClient, Beating, Watched {
   private lastId = -1;
+  /** the id of the last snapshot written (not a sky event): what a delta must be relative to */
+  private lastSnapshot = -1;
   private priming = true;
   private held: FramedMessage[] = [];
   /** the newest message not yet written because the socket is full (latest wins) */
@@ -106,17 +118,17 @@ export class SseConnection implements DirectWriteClient, Beating, Watched {
   }
 
   /** A live message from the hub. Never blocks, never throws. */
-  push(id: number, frame: Buffer, keep = false): void {
+  push(id: number, frame: Buffer, keep = false, resync?: Resync): void {
     if (this.closed || id <= this.lastId) return;
     if (this.priming) {
       if (this.held.length >= MAX_HELD) {
         this.held.shift();
         this.dropped++;
       }
-      this.held.push({ id, frame, keep });
+      this.held.push({ id, frame, keep, resync });
       return;
     }
-    this.offer(id, frame, keep);
+    this.offer(id, frame, keep, resync);
   }
 
   /**
@@ -131,13 +143,12 @@ export class SseConnection implements DirectWriteClient, Beating, Watched {
     corkable?.cork();
     for (const m of backlog) {
       if (m.id <= this.lastId) continue;
-      this.backlogBytes += m.frame.length;
-      this.writeMessage(m.id, m.frame);
+      this.backlogBytes += this.writeMessage(m.id, m.frame, m.keep, m.resync);
     }
     this.priming = false;
     const held = this.held.sort((a, b) => a.id - b.id);
     this.held = [];
-    for (const m of held) this.offer(m.id, m.frame, m.keep);
+    for (const m of held) this.offer(m.id, m.frame, m.keep, m.resync);
     corkable?.uncork();
   }
 
@@ -146,14 +157,16 @@ export class SseConnection implements DirectWriteClient, Beating, Watched {
    * it as written and returns the socket's descriptor for the hub to send it; otherwise deals with it as push() does
    * and returns -1.
    */
-  claim(id: number, frame: Buffer, keep = false): number {
+  claim(id: number, frame: Buffer, keep = false, resync?: Resync): number {
     if (this.closed || id <= this.lastId) return -1;
-    const fd = this.priming || this.blocked ? -1 : (this.descriptorSink?.directFd() ?? -1);
+    // A delta this client cannot apply goes through push(), which writes the full frame instead.
+    const fd = this.priming || this.blocked || (resync && resync.base !== this.lastSnapshot) ? -1 : (this.descriptorSink?.directFd() ?? -1);
     if (fd < 0) {
-      this.push(id, frame, keep);
+      this.push(id, frame, keep, resync);
       return -1;
     }
     this.lastId = id;
+    if (!keep) this.lastSnapshot = id;
     this.lastWrite = Date.now();
     return fd;
   }
@@ -165,24 +178,28 @@ export class SseConnection implements DirectWriteClient, Beating, Watched {
     this.write(written > 0 ? frame.subarray(written) : frame);
   }
 
-  private offer(id: number, frame: Buffer, keep = false): void {
+  private offer(id: number, frame: Buffer, keep = false, resync?: Resync): void {
     if (id <= this.lastId) return;
     if (!this.blocked) {
-      this.writeMessage(id, frame);
+      this.writeMessage(id, frame, keep, resync);
       return;
     }
     if (this.pending) this.conflated++;
     if (keep) {
       // Queued in the sink behind what it holds; a pending (older) snapshot would now be out of order: drop it.
       this.pending = undefined;
-      this.writeMessage(id, frame);
-    } else this.pending = { id, frame };
+      this.writeMessage(id, frame, keep);
+    } else this.pending = { id, frame, resync };
     if (this.sink.bufferedBytes > this.options.maxBufferedBytes + this.backlogBytes) this.close('slow_client');
   }
 
-  private writeMessage(id: number, frame: Buffer): void {
+  /** Writes a message: a delta only on top of its base, else its full frame. Returns the bytes written. */
+  private writeMessage(id: number, frame: Buffer, keep = false, resync?: Resync): number {
+    const bytes = resync && resync.base !== this.lastSnapshot ? resync.full : frame;
     this.lastId = id;
-    this.write(frame);
+    if (!keep) this.lastSnapshot = id;
+    this.write(bytes);
+    return bytes.length;
   }
 
   private write(bytes: Buffer): void {
@@ -200,7 +217,7 @@ export class SseConnection implements DirectWriteClient, Beating, Watched {
     this.stallTimer = undefined;
     const next = this.pending;
     this.pending = undefined;
-    if (next && next.id > this.lastId) this.writeMessage(next.id, next.frame);
+    if (next && next.id > this.lastId) this.writeMessage(next.id, next.frame, false, next.resync);
   }
 
   /** From the wheel: nothing written for a whole heartbeat period. */

@@ -2,29 +2,45 @@ import { SKY_EVENT, type Broker, type BrokerMessage, type Unsubscribe } from '..
 import type { Logger } from '../log.ts';
 import { fanoutFor, isDirectWriteClient, type BatchWriter, type DirectWriteClient, type Fanout } from '../fastpath/index.ts';
 import { frame } from './frame.ts';
-import type { FramedMessage } from './connection.ts';
+import type { FramedMessage, Resync } from './connection.ts';
+import { SnapshotDeltas, type StreamFormat } from './delta.ts';
 
 // Channel → the connections of this process. The first local client of a channel subscribes the broker, the last one
 // releases it. Each message is framed once; the same Buffer is handed to every client, none of which can block the loop.
 // A client that can take batched direct writes (fastpath/capabilities.ts) is told apart once, when it joins; its
 // messages go through the fan-out (fastpath/fanout.ts), everyone else's through push().
+// Each stream format (hub/delta.ts) is an audience of the channel, fed from the same broker subscription: the `delta`
+// audience's frames are made once per message, only while it has clients, and fanned out the same way.
 
 export interface HubClient {
-  /** `keep`: a sky event, which must reach the client even when newer messages follow (never conflated) */
-  push(id: number, frame: Buffer, keep?: boolean): void;
+  /**
+   * `keep`: a sky event, which must reach the client even when newer messages follow (never conflated).
+   * `resync`: `frame` is a delta, to be written only on top of snapshot `resync.base`, else `resync.full` instead.
+   */
+  push(id: number, frame: Buffer, keep?: boolean, resync?: Resync): void;
   close(reason: string, farewell?: Buffer): void;
 }
 
-interface ChannelState {
+/** The clients of a channel that take one stream format. */
+interface Audience {
   /** clients without the direct-write capability */
   clients: Set<HubClient>;
   /** clients with it */
   direct: Set<DirectWriteClient>;
+}
+
+interface ChannelState {
+  /** by stream format */
+  audiences: Record<StreamFormat, Audience>;
+  /** the delta audience's encoder, while it has clients */
+  deltas: SnapshotDeltas | undefined;
   subscription: Promise<Unsubscribe>;
   /** highest id dispatched; a re-delivered or older id is dropped */
   lastId: number;
   /** the newest snapshot of the channel, framed: what a new client gets first without asking the broker */
   last: FramedMessage | undefined;
+  /** the message `last` was framed from: what the first delta of a new delta encoder is relative to */
+  lastMessage: BrokerMessage | undefined;
   /** one broker read for a burst of clients joining a channel nobody here has watched yet */
   latestRead: Promise<FramedMessage | undefined> | undefined;
 }
@@ -73,19 +89,20 @@ export class Hub {
   }
 
   /**
-   * Adds `client` to `channel` (so it gets every message dispatched from then on) and resolves when the broker
-   * subscription is live. Rejects, with the client removed, when the broker cannot subscribe. A caller whose client
-   * closed meanwhile calls leave() after it.
+   * Adds `client` to `channel` (so it gets every message dispatched from then on, in `format`) and resolves when the
+   * broker subscription is live. Rejects, with the client removed, when the broker cannot subscribe. A caller whose
+   * client closed meanwhile calls leave() after it.
    */
-  async join(channel: string, client: HubClient): Promise<void> {
+  async join(channel: string, client: HubClient, format: StreamFormat = 'full'): Promise<void> {
     if (!this.channels.has(channel) && !this.broker.ready()) await this.whenReady();
     let state = this.channels.get(channel);
     if (!state) {
       const fresh: ChannelState = {
-        clients: new Set(),
-        direct: new Set(),
+        audiences: { full: audience(), delta: audience() },
+        deltas: undefined,
         lastId: -1,
         last: undefined,
+        lastMessage: undefined,
         latestRead: undefined,
         subscription: undefined as unknown as Promise<Unsubscribe>,
       };
@@ -94,8 +111,11 @@ export class Hub {
       this.log.debug({ channel }, 'channel subscribed');
       state = fresh;
     }
-    if (isDirectWriteClient(client)) state.direct.add(client);
-    else state.clients.add(client);
+    const joined = state.audiences[format];
+    if (isDirectWriteClient(client)) joined.direct.add(client);
+    else joined.clients.add(client);
+    // The first delta is relative to the snapshot a new client gets whole in its backlog (the channel's latest).
+    if (format === 'delta') state.deltas ??= new SnapshotDeltas();
     try {
       await state.subscription;
     } catch (err) {
@@ -123,7 +143,9 @@ export class Hub {
   leave(channel: string, client: HubClient, reason?: string): void {
     if (reason) this.closed[reason] = (this.closed[reason] ?? 0) + 1;
     const state = this.channels.get(channel);
-    if (!state || !(isDirectWriteClient(client) ? state.direct : state.clients).delete(client) || sizeOf(state) > 0) return;
+    if (!state || !(removeFrom(state.audiences.full, client) || removeFrom(state.audiences.delta, client))) return;
+    if (audienceSize(state.audiences.delta) === 0) state.deltas = undefined;
+    if (sizeOf(state) > 0) return;
     this.channels.delete(channel);
     this.log.debug({ channel }, 'channel released');
     state.subscription.then(
@@ -136,12 +158,21 @@ export class Hub {
     if (message.id <= state.lastId) return;
     state.lastId = message.id;
     const framed = messageFrame(message);
-    if (!framed.keep) state.last = framed;
+    const previous = state.lastMessage;
+    if (!framed.keep) {
+      state.last = framed;
+      state.lastMessage = message;
+    }
     this.dispatched++;
+    this.deliver(state.audiences.full, framed);
+    if (state.deltas) this.deliver(state.audiences.delta, state.deltas.next(message, framed, previous));
+  }
+
+  private deliver(to: Audience, framed: FramedMessage): void {
     // push() and claim() only queue or write without waiting; a client that closes itself here is removed from its
     // Set, which iteration tolerates.
-    for (const client of state.clients) client.push(framed.id, framed.frame, framed.keep);
-    if (state.direct.size > 0) this.fanout.deliver(state.direct, framed);
+    for (const client of to.clients) client.push(framed.id, framed.frame, framed.keep, framed.resync);
+    if (to.direct.size > 0) this.fanout.deliver(to.direct, framed);
   }
 
   /** The newest message of a joined channel: cached from the live feed, else read once from the broker. */
@@ -160,7 +191,10 @@ export class Hub {
         // Only a snapshot is cached as the channel's latest (a happening is stored newest for a moment before its tick).
         if (framed.keep) return state.last ?? framed;
         // A live message may have overtaken the read.
-        if (!state.last || state.last.id < m.id) state.last = framed;
+        if (!state.last || state.last.id < m.id) {
+          state.last = framed;
+          state.lastMessage = m;
+        }
         return state.last;
       },
       (err: unknown) => {
@@ -179,7 +213,9 @@ export class Hub {
   /** Closes every client (shutdown); their close handlers release the channels. */
   closeAll(reason: string, farewell?: Buffer): void {
     for (const state of [...this.channels.values()]) {
-      for (const client of [...state.clients, ...state.direct]) client.close(reason, farewell);
+      for (const { clients, direct } of Object.values(state.audiences)) {
+        for (const client of [...clients, ...direct]) client.close(reason, farewell);
+      }
     }
   }
 
@@ -196,4 +232,8 @@ export class Hub {
   }
 }
 
-const sizeOf = (state: ChannelState): number => state.clients.size + state.direct.size;
+const audience = (): Audience => ({ clients: new Set(), direct: new Set() });
+const removeFrom = (a: Audience, client: HubClient): boolean =>
+  isDirectWriteClient(client) ? a.direct.delete(client) : a.clients.delete(client);
+const audienceSize = (a: Audience): number => a.clients.size + a.direct.size;
+const sizeOf = (state: ChannelState): number => audienceSize(state.audiences.full) + audienceSize(state.audiences.delta);

@@ -654,6 +654,8 @@ export interface paths {
                 query?: {
                     /** @description Resume: the id of the last event received (epoch ms). The `Last-Event-ID` header, when present, takes precedence. */
                     lastEventId?: string;
+                    /** @description `full` (default): every tick the whole snapshot as `event: update`. `delta`: the whole snapshot as `event: update` first (fresh connection and resume alike, and again whenever this connection missed a tick), then per tick `event: delta` with `time` and only the fields whose displayed value changed, at full precision: `{"time":…,"bodies":{"<name>":{"<field>":<value>,…},…}}`, other top-level fields (e.g. `location`) whole when they change. Apply each delta to the picture the previous frame left (web/js/stream-format.js applyFrame). `publishedAt` comes with `update` frames only; on resume the missed `sky-event`s and the newest snapshot are sent, not every missed snapshot. */
+                    format?: "full" | "delta";
                 };
                 header?: never;
                 path: {
@@ -663,7 +665,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description text/event-stream: `retry: 2000`, the latest snapshot at once, then `event: update` with `id: <tick epoch ms>` and `data: <Snapshot JSON>` every tick; `event: sky-event` with `data: <Happening JSON>` (as GET /events) at the tick at or just after each happening, its `id` in the same rising sequence; `: heartbeat` comments when idle. A browser navigating here (Accept: text/html) is redirected to the page instead. */
+                /** @description text/event-stream: `retry: 2000`, the latest snapshot at once, then `event: update` with `id: <tick epoch ms>` and `data: <Snapshot JSON>` every tick; `event: sky-event` with `data: <Happening JSON>` (as GET /events) at the tick at or just after each happening, its `id` in the same rising sequence; `: heartbeat` comments when idle. With `format=delta`, `event: delta` frames in place of all but the first `update` (see the `format` parameter). A browser navigating here (Accept: text/html) is redirected to the page instead. */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -679,7 +681,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description invalid lastEventId / Last-Event-ID */
+                /** @description invalid lastEventId / Last-Event-ID or format */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -729,6 +731,8 @@ export interface paths {
                     elevation?: number;
                     /** @description Resume: the id of the last event received (epoch ms). The `Last-Event-ID` header, when present, takes precedence. */
                     lastEventId?: string;
+                    /** @description `full` (default): every tick the whole snapshot as `event: update`. `delta`: the whole snapshot as `event: update` first (fresh connection and resume alike, and again whenever this connection missed a tick), then per tick `event: delta` with `time` and only the fields whose displayed value changed, at full precision: `{"time":…,"bodies":{"<name>":{"<field>":<value>,…},…}}`, other top-level fields (e.g. `location`) whole when they change. Apply each delta to the picture the previous frame left (web/js/stream-format.js applyFrame). `publishedAt` comes with `update` frames only; on resume the missed `sky-event`s and the newest snapshot are sent, not every missed snapshot. */
+                    format?: "full" | "delta";
                 };
                 header?: never;
                 path?: never;
@@ -736,7 +740,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description text/event-stream: `retry: 2000`, the latest snapshot at once, then `event: update` with `id: <tick epoch ms>` and `data: <Snapshot JSON>` every tick; `event: sky-event` with `data: <Happening JSON>` (as GET /events) at the tick at or just after each happening, its `id` in the same rising sequence; `: heartbeat` comments when idle. A browser navigating here (Accept: text/html) is redirected to the page instead. */
+                /** @description text/event-stream: `retry: 2000`, the latest snapshot at once, then `event: update` with `id: <tick epoch ms>` and `data: <Snapshot JSON>` every tick; `event: sky-event` with `data: <Happening JSON>` (as GET /events) at the tick at or just after each happening, its `id` in the same rising sequence; `: heartbeat` comments when idle. With `format=delta`, `event: delta` frames in place of all but the first `update` (see the `format` parameter). A browser navigating here (Accept: text/html) is redirected to the page instead. */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -752,7 +756,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description missing, invalid or unknown parameter: lat without lon, out of range, not a number (`invalid_parameter`) */
+                /** @description missing, invalid or unknown parameter: lat without lon, out of range, not a number, a bad lastEventId or format (`invalid_parameter`) */
                 400: {
                     headers: {
                         [name: string]: unknown;
