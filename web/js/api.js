@@ -18,10 +18,11 @@
  * @typedef {Schemas['Place']} Place
  * @typedef {Schemas['PlacesResponse']} PlacesResponse
  * @typedef {Schemas['TimeZoneResponse']} TimeZoneResponse
- * @typedef {{ location: Location, time: string, bodies: BodyPosition[], publishedAt: number,
+ * @typedef {{ location: Location, time: string, bodies: BodyPosition[], publishedAt?: number,
  *   observer?: { latitude: number, longitude: number, elevation: number },
  *   cell?: { id: string, latitude: number, longitude: number } }} Snapshot
- *   the data of a stream's `update` event; a spot stream (/stream?lat=&lon=) adds its observer and grid cell
+ *   the picture a stream gives (an `update` event, or the one before it with a `delta` applied; publishedAt only
+ *   right after an `update`); a spot stream (/stream?lat=&lon=) adds its observer and grid cell
  */
 
 /** Tells whether the server answers: `reachable` after any answer, `unreachable` when a request cannot get through. */

@@ -1,11 +1,14 @@
 // One live stream at a time: an EventSource on a grid location (/stream/<id>) or an exact spot
 // (/stream?lat=&lon=&elevation=), its connection state, and recovery. Switching target closes the old one first,
-// so the page never holds two connections.
+// so the page never holds two connections. Streams are opened with ?format=delta (docs/api.md, "Stream formats"):
+// the whole snapshot first, then per tick only what changed at the precision the page shows, about a tenth of the bytes.
 //
 // EventSource reconnects by itself after a network error and sends Last-Event-ID, so the server
 // replays what we missed. It gives up for good only when a response is not a stream (a 502 from a
 // proxy while the API restarts, say); then we open a new one ourselves with ?lastEventId= (a new
 // EventSource cannot be given the header), backing off so a dead server is not hammered.
+
+import { applyFrame } from './stream-format.js';
 
 /** @typedef {'idle' | 'connecting' | 'live' | 'reconnecting'} StreamState */
 /** @typedef {import('./api.js').Snapshot} Snapshot */
@@ -92,8 +95,11 @@ export class LiveStream {
   connect() {
     const target = this.target;
     if (!target) return;
-    const resume = this.lastEventId ? `${target.path.includes('?') ? '&' : '?'}lastEventId=${encodeURIComponent(this.lastEventId)}` : '';
-    const source = new EventSource(`${target.path}${resume}`);
+    const resume = this.lastEventId ? `&lastEventId=${encodeURIComponent(this.lastEventId)}` : '';
+    const source = new EventSource(`${target.path}${target.path.includes('?') ? '&' : '?'}format=delta${resume}`);
+    // What this connection's frames add up to: an `update` replaces it, a `delta` changes it (stream-format.js).
+    /** @type {import('./stream-format.js').Picture | null} */
+    let picture = null;
     this.source = source;
     this.setState(this.lastEventId ? 'reconnecting' : 'connecting', '');
 
@@ -101,16 +107,16 @@ export class LiveStream {
       if (this.source !== source) return;
       this.armStallTimer();
     });
-    source.addEventListener('update', (event) => {
+    /** @param {Event} event */
+    const onFrame = (event) => {
       if (this.source !== source) return;
       const message = /** @type {MessageEvent<string>} */ (event);
-      /** @type {Snapshot} */
-      let snapshot;
       try {
-        snapshot = JSON.parse(message.data);
+        picture = applyFrame(picture, message.type, message.data);
       } catch {
-        return; // A frame we cannot read is skipped; the next tick replaces it anyway.
+        return; // A frame we cannot read (the server writes only JSON: a broken proxy) is skipped.
       }
+      const snapshot = /** @type {Snapshot | null} */ (/** @type {unknown} */ (picture));
       if (!Array.isArray(snapshot?.bodies)) return;
       if (target.kind === 'grid' && snapshot.location?.id !== target.key) return;
       this.delivered = true;
@@ -122,7 +128,9 @@ export class LiveStream {
       this.setState('live', '');
       this.armStallTimer();
       this.deliver(snapshot);
-    });
+    };
+    source.addEventListener('update', onFrame);
+    source.addEventListener('delta', onFrame);
     source.addEventListener('sky-event', (event) => {
       if (this.source !== source) return;
       const message = /** @type {MessageEvent<string>} */ (event);
