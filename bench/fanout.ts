@@ -1,4 +1,3 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import { buildDist } from '../scripts/build.ts';
 import { redisCommand, respCommand } from '../scripts/resp.ts';
 import { FANOUT_WRITERS } from '../src/config.ts';
 import { LOCATIONS } from '../src/sky/locations.ts';
+import { createCleanups, forkHelper, type Forked } from './forked.ts';
 import { Histogram } from './fanout/histogram.ts';
 import type { LoadResult, Plan } from './fanout/load-client.ts';
 import { buildNativeLoadClient } from './fanout/native-client.ts';
@@ -125,95 +125,9 @@ const CHANNEL_IDS = LOCATIONS.slice(0, CHANNELS).map((l) => l.id);
 const log = (msg: string): void => void process.stderr.write(`[fanout ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
-// ---- cleanup: everything started is stopped by pid, also on Ctrl-C / SIGTERM ----
+// ---- cleanup and forked helpers (load clients, nchan publisher): bench/forked.ts ----
 
-const cleanups: (() => Promise<void>)[] = [];
-async function cleanupAll(): Promise<void> {
-  while (cleanups.length > 0) {
-    try {
-      await cleanups.pop()!();
-    } catch (err) {
-      log(`cleanup: ${(err as Error).message}`);
-    }
-  }
-}
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (interrupted) return;
-    interrupted = true;
-    log(`${signal}: stopping everything started here`);
-    void cleanupAll().then(() => process.exit(130));
-  });
-}
-
-// ---- forked helpers (load clients, nchan publisher) ----
-
-interface Forked {
-  child: ChildProcess;
-  messages: { type: string; [k: string]: unknown }[];
-  next(type: string, timeoutMs: number): Promise<{ type: string; [k: string]: unknown }>;
-  stop(): Promise<void>;
-}
-
-function forkHelper(file: string, name: string, argv: string[] = []): Forked {
-  const child = fork(fileURLToPath(new URL(file, import.meta.url)), argv, {
-    execArgv: ['--import', 'tsx'],
-    detached: true,
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const messages: Forked['messages'] = [];
-  const waiting: ((m: Forked['messages'][number]) => void)[] = [];
-  child.on('message', (m: Forked['messages'][number]) => {
-    messages.push(m);
-    for (const w of [...waiting]) w(m);
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const f: Forked = {
-    child,
-    messages,
-    next(type, timeoutMs) {
-      return new Promise((resolve, reject) => {
-        const seen = messages.findIndex((m) => m.type === type);
-        if (seen >= 0) {
-          resolve(messages.splice(seen, 1)[0]!);
-          return;
-        }
-        const timer = setTimeout(() => done(new Error(`${name}: no '${type}' within ${timeoutMs} ms`)), timeoutMs);
-        const onExit = (): void => done(new Error(`${name} exited before '${type}'`));
-        const w = (m: Forked['messages'][number]): void => {
-          if (m.type !== type) return;
-          messages.splice(messages.indexOf(m), 1);
-          done(undefined, m);
-        };
-        const done = (err?: Error, m?: Forked['messages'][number]): void => {
-          clearTimeout(timer);
-          waiting.splice(waiting.indexOf(w), 1);
-          child.off('exit', onExit);
-          if (err) reject(err);
-          else resolve(m!);
-        };
-        waiting.push(w);
-        child.once('exit', onExit);
-      });
-    },
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      if (child.connected) child.send({ type: 'stop' });
-      const timer = setTimeout(() => {
-        try {
-          process.kill(-child.pid!, 'SIGKILL');
-        } catch {
-          child.kill('SIGKILL');
-        }
-      }, 5000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-  cleanups.push(() => f.stop());
-  return f;
-}
+const { cleanups, cleanupAll } = createCleanups(log);
 
 // ---- one run ----
 
@@ -367,7 +281,7 @@ async function orreryTarget(pattern: string, profileDir: string | undefined): Pr
 async function nchanTarget(pattern: string): Promise<Target> {
   const nchan = await startNchan({ workers: NCHAN_WORKERS, heartbeatS: 15 });
   cleanups.push(() => nchan.stop());
-  const publisher = forkHelper('./fanout/nchan-publisher.ts', 'nchan publisher');
+  const publisher = forkHelper('./fanout/nchan-publisher.ts', 'nchan publisher', [], cleanups);
   const start: PublisherStart = {
     type: 'start',
     port: nchan.port,
@@ -437,7 +351,7 @@ async function run(target: Target, pattern: string): Promise<RunResult> {
   const idle = sampleAll(target.serverPids());
   const idlePss = pssAll(target.serverPids());
   // Connections: server = g mod nodes, channel = (g div nodes) mod channels, source address by blocks.
-  const loads = Array.from({ length: LOAD_PROCS }, (_, i) => forkHelper(LOAD_CLIENT.file, `load client ${i + 1}`, LOAD_CLIENT.args));
+  const loads = Array.from({ length: LOAD_PROCS }, (_, i) => forkHelper(LOAD_CLIENT.file, `load client ${i + 1}`, LOAD_CLIENT.args, cleanups));
   const per = Math.ceil(CLIENTS / LOAD_PROCS);
   const paths = CHANNEL_IDS.map((c) => target.path(c));
   const nodes = target.ports.length;

@@ -1,6 +1,4 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildDist } from '../scripts/build.ts';
 import { freePort, listensOn, npmScriptCommand, spawnProcess, startApiNode, startWorker, uniquePrefix, waitUntil, type ApiNode, type ProjectRuntime } from '../scripts/processes.ts';
@@ -8,6 +6,7 @@ import { redisCommand, respCommand } from '../scripts/resp.ts';
 import { openStream, type SseStream } from '../scripts/sse-client.ts';
 import { FRAME_CHANNEL } from '../src/spots/channel.ts';
 import { LOCATIONS } from '../src/sky/locations.ts';
+import { createCleanups, forkHelper, type Forked } from './forked.ts';
 import { Histogram } from './fanout/histogram.ts';
 import type { LoadResult, Plan } from './fanout/load-client.ts';
 import { buildNativeLoadClient } from './fanout/native-client.ts';
@@ -59,68 +58,7 @@ if ((SPOTS + GRID) / NODES > 19_000) throw new Error('more than 19,000 connectio
 const log = (msg: string): void => void process.stderr.write(`[spots ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
-const cleanups: (() => Promise<void>)[] = [];
-async function cleanupAll(): Promise<void> {
-  while (cleanups.length > 0) {
-    try {
-      await cleanups.pop()!();
-    } catch (err) {
-      log(`cleanup: ${(err as Error).message}`);
-    }
-  }
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void cleanupAll().then(() => process.exit(130)));
-
-interface Forked {
-  child: ChildProcess;
-  next(type: string, timeoutMs: number): Promise<Record<string, unknown>>;
-  stop(): Promise<void>;
-}
-
-function forkLoad(file: string, argv: string[]): Forked {
-  const child = fork(fileURLToPath(new URL(file, import.meta.url)), argv, { execArgv: ['--import', 'tsx'], detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const inbox: Record<string, unknown>[] = [];
-  const waiting = new Set<() => void>();
-  child.on('message', (m: Record<string, unknown>) => {
-    inbox.push(m);
-    for (const w of [...waiting]) w();
-  });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const f: Forked = {
-    child,
-    next: (type, timeoutMs) =>
-      new Promise((resolve, reject) => {
-        const check = (): void => {
-          const i = inbox.findIndex((m) => m.type === type);
-          if (i < 0) return;
-          waiting.delete(check);
-          clearTimeout(timer);
-          resolve(inbox.splice(i, 1)[0]!);
-        };
-        const timer = setTimeout(() => {
-          waiting.delete(check);
-          reject(new Error(`load client: no ${type} within ${timeoutMs} ms`));
-        }, timeoutMs);
-        waiting.add(check);
-        check();
-      }),
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      if (child.connected) child.send({ type: 'stop' });
-      const t = setTimeout(() => {
-        try {
-          process.kill(-child.pid!, 'SIGKILL');
-        } catch {
-          child.kill('SIGKILL');
-        }
-      }, 5000);
-      await exited;
-      clearTimeout(t);
-    },
-  };
-  cleanups.push(() => f.stop());
-  return f;
-}
+const { cleanups, cleanupAll } = createCleanups(log);
 
 /** `count` distinct spots, each its own cell, at four decimals (their own cell centres). */
 function spotPaths(count: number): string[] {
@@ -156,7 +94,7 @@ function connectGroup(name: string, paths: string[], ports: number[], count: num
   const per = Math.ceil(count / procs);
   const loads: Forked[] = [];
   for (let p = 0; p < procs; p++) {
-    const l = forkLoad(client.file, client.args);
+    const l = forkHelper(client.file, `load client ${p + 1}`, client.args, cleanups);
     const connections: Plan['connections'] = [];
     for (let g = p * per; g < Math.min(count, (p + 1) * per); g++) {
       connections.push([ports[g % ports.length]!, g % paths.length, `127.0.0.${addrBase + Math.floor(g / PER_ADDRESS)}`]);
