@@ -10,7 +10,7 @@ import { createCleanups, forkHelper, type Forked } from './forked.ts';
 import { Histogram } from './fanout/histogram.ts';
 import type { LoadResult, Plan } from './fanout/load-client.ts';
 import { buildNativeLoadClient } from './fanout/native-client.ts';
-import { sampleAll } from './fanout/procstat.ts';
+import { machineBusyMs, sampleAll, withChildren } from './fanout/procstat.ts';
 
 // bench:spots — many distinct exact spots (GET /stream?lat=&lon=) beside grid viewers, on this machine (issue 16).
 //
@@ -196,7 +196,11 @@ async function main(): Promise<void> {
   const w1 = w0 + DURATION_S * 1000;
   for (const l of [...grid.loads, ...spots.loads]) l.child.send({ type: 'window', w0, w1 });
   await sleep(w0 - Date.now());
+  // everything else on the machine the bench started: worker, Redis, the load clients (their native binaries too)
+  const otherPids = (): number[] => [worker.pid, redis.pid, ...[...grid.loads, ...spots.loads].flatMap((l) => withChildren(l.child.pid!))];
   const s0 = sampleAll(pids);
+  const o0 = sampleAll(otherPids());
+  const m0 = machineBusyMs();
   const c0 = await sumMetric(nodes, 'orrery_spot_cell_computations_total');
   let rssMax = s0.rssBytes;
   while (Date.now() < w1) {
@@ -204,6 +208,8 @@ async function main(): Promise<void> {
     rssMax = Math.max(rssMax, sampleAll(pids).rssBytes);
   }
   const s1 = sampleAll(pids);
+  const o1 = sampleAll(otherPids());
+  const m1 = machineBusyMs();
   const c1 = await sumMetric(nodes, 'orrery_spot_cell_computations_total');
   const cellsActive = await sumMetric(nodes, 'orrery_spot_cells_active');
   await sleep(TICK_MS + 2000);
@@ -245,7 +251,8 @@ async function main(): Promise<void> {
   console.log(`| tick instant → receive p50 / p99 / max ms (20 sampled spot streams, the half-tick spread included) | ${fromTick.percentile(0.5)} / ${fromTick.percentile(0.99)} / ${fromTick.max} | |`);
   console.log(`| cell computations per tick (all nodes) / cells active | ${((c1 - c0) / ticks).toFixed(0)} / ${cellsActive} | |`);
   console.log(`| API CPU per spot-tick beyond the grid-only baseline (compute + fan-out) | ${((spotCpuMs * 1000) / (SPOTS * ticks)).toFixed(1)} µs | grid-only: ${(gridCpuPerS / 10).toFixed(1)} % of a core |`);
-  console.log(`| API CPU, cores (grid only → with spots) | ${((s1.cpuMs - s0.cpuMs) / 1000 / ticks).toFixed(2)} | ${(gridCpuPerS / 1000).toFixed(2)} |`);
+  console.log(`| API CPU, cores (grid only → with spots) | ${((s1.cpuMs - s0.cpuMs) / 1000 / ticks).toFixed(2)} (${(((s1.sysMs - s0.sysMs) / Math.max(1, s1.cpuMs - s0.cpuMs)) * 100).toFixed(0)} % in the kernel) | ${(gridCpuPerS / 1000).toFixed(2)} |`);
+  console.log(`| machine busy, cores: all / the worker, Redis and load clients | ${((m1 - m0) / 1000 / ticks).toFixed(2)} / ${((o1.cpuMs - o0.cpuMs) / 1000 / ticks).toFixed(2)} | |`);
   console.log(`| API RSS: idle, grid only, with spots (max), after the spots left | ${mbOf(idle.rssBytes)}, ${mbOf(g1.rssBytes)}, ${mbOf(rssMax)}, ${mbOf(after.rssBytes)} | |`);
   console.log(`| RSS per spot stream beyond grid only (connection included) | ${(((s1.rssBytes - g1.rssBytes) / Math.max(1, spotsOk)) / 1024).toFixed(1)} KB | |`);
   console.log(`| after the spots left: cells active, spot observers | 0, ${observersAfter} | |`);

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Broker, MessageHandler } from './broker/broker.ts';
+import { hasLatestAtHand, type Broker, type LatestAtHand, type MessageHandler } from './broker/broker.ts';
 import type { Hub } from './hub/hub.ts';
 import { LOCATIONS } from './sky/locations.ts';
 
@@ -100,9 +100,12 @@ export function createMetrics(options: { node: string; defaults?: boolean }): Me
   };
 }
 
-/** `broker` with `after` called once each delivered message has been handled; every other method passed through. */
+/**
+ * `broker` with `after` called once each delivered message has been handled; every other method, and the LatestAtHand
+ * capability when the broker has it, passed through.
+ */
 function afterEachDelivery(broker: Broker, after: (channel: string, data: string) => void): Broker {
-  return {
+  const wrapped: Broker = {
     kind: broker.kind,
     subscribe: (channel: string, handler: MessageHandler) =>
       broker.subscribe(channel, (m) => {
@@ -116,6 +119,9 @@ function afterEachDelivery(broker: Broker, after: (channel: string, data: string
     stats: () => broker.stats(),
     close: () => broker.close(),
   };
+  if (!hasLatestAtHand(broker)) return wrapped;
+  const atHand: LatestAtHand = { latestAtHand: (channel) => broker.latestAtHand(channel) };
+  return Object.assign(wrapped, atHand);
 }
 
 /**

@@ -15,6 +15,8 @@ const CLK_TCK = (() => {
 export interface ProcSample {
   /** user + system CPU time so far, ms */
   cpuMs: number;
+  /** the system (kernel) part of cpuMs */
+  sysMs: number;
   rssBytes: number;
 }
 
@@ -23,10 +25,11 @@ export function sampleProcess(pid: number): ProcSample | undefined {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces; the fields after its closing parenthesis are fixed.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
+    const sysTicks = Number(fields[12]);
+    const ticks = Number(fields[11]) + sysTicks;
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const rssKb = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
-    return { cpuMs: (ticks * 1000) / CLK_TCK, rssBytes: rssKb * 1024 };
+    return { cpuMs: (ticks * 1000) / CLK_TCK, sysMs: (sysTicks * 1000) / CLK_TCK, rssBytes: rssKb * 1024 };
   } catch {
     return undefined;
   }
@@ -43,11 +46,12 @@ export function withChildren(pid: number): number[] {
 }
 
 export function sampleAll(pids: readonly number[]): ProcSample {
-  const total = { cpuMs: 0, rssBytes: 0 };
+  const total = { cpuMs: 0, sysMs: 0, rssBytes: 0 };
   for (const pid of pids) {
     const s = sampleProcess(pid);
     if (!s) continue;
     total.cpuMs += s.cpuMs;
+    total.sysMs += s.sysMs;
     total.rssBytes += s.rssBytes;
   }
   return total;

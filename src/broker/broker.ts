@@ -59,6 +59,18 @@ export interface Broker {
   close(): Promise<void>;
 }
 
+/**
+ * A broker that answers latest() for some channels from what it holds on this node, with no round trip
+ * (spots/spot-broker.ts computes a spot's from the frame it keeps): the hub keeps no copy of those channels' newest
+ * message. A copy per channel, replaced every tick, lives just long enough to reach the old generation, and for
+ * thousands of one-viewer channels the garbage collector's work on those copies outweighs everything else.
+ */
+export interface LatestAtHand {
+  latestAtHand(channel: string): boolean;
+}
+
+export const hasLatestAtHand = (broker: Broker): broker is Broker & LatestAtHand => 'latestAtHand' in broker;
+
 export class BrokerError extends Error {
   override name = 'BrokerError';
 }

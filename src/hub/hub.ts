@@ -1,4 +1,4 @@
-import { SKY_EVENT, type Broker, type BrokerMessage, type Unsubscribe } from '../broker/broker.ts';
+import { SKY_EVENT, hasLatestAtHand, type Broker, type BrokerMessage, type Unsubscribe } from '../broker/broker.ts';
 import type { Logger } from '../log.ts';
 import { fanoutFor, isDirectWriteClient, type BatchWriter, type DirectWriteClient, type Fanout } from '../fastpath/index.ts';
 import { frame } from './frame.ts';
@@ -37,6 +37,8 @@ interface ChannelState {
   subscription: Promise<Unsubscribe>;
   /** highest id dispatched; a re-delivered or older id is dropped */
   lastId: number;
+  /** whether `last` and `lastMessage` are kept (not for a channel whose broker has its latest at hand) */
+  keepsLatest: boolean;
   /** the newest snapshot of the channel, framed: what a new client gets first without asking the broker */
   last: FramedMessage | undefined;
   /** the message `last` was framed from: what the first delta of a new delta encoder is relative to */
@@ -78,6 +80,8 @@ export class Hub {
   /** one poll of broker.ready() shared by every waiting client */
   private readyWait: Promise<boolean> | undefined;
   private readonly fanout: Fanout;
+  /** whether the broker answers a channel's latest() without a round trip (found out once, from the broker) */
+  private readonly latestAtHand: (channel: string) => boolean;
 
   constructor(
     readonly broker: Broker,
@@ -86,6 +90,7 @@ export class Hub {
   ) {
     this.readyWaitMs = options.readyWaitMs ?? 3000;
     this.fanout = fanoutFor(options.batchWriter);
+    this.latestAtHand = hasLatestAtHand(broker) ? (channel) => broker.latestAtHand(channel) : () => false;
   }
 
   /**
@@ -101,6 +106,7 @@ export class Hub {
         audiences: { full: audience(), delta: audience() },
         deltas: undefined,
         lastId: -1,
+        keepsLatest: !this.latestAtHand(channel),
         last: undefined,
         lastMessage: undefined,
         latestRead: undefined,
@@ -159,7 +165,7 @@ export class Hub {
     state.lastId = message.id;
     const framed = messageFrame(message);
     const previous = state.lastMessage;
-    if (!framed.keep) {
+    if (!framed.keep && state.keepsLatest) {
       state.last = framed;
       state.lastMessage = message;
     }
@@ -175,11 +181,11 @@ export class Hub {
     if (to.direct.size > 0) this.fanout.deliver(to.direct, framed);
   }
 
-  /** The newest message of a joined channel: cached from the live feed, else read once from the broker. */
+  /** The newest message of a channel: cached from the live feed, else read once from the broker (or asked each time, when it has it at hand). */
   async latest(channel: string): Promise<FramedMessage | undefined> {
     const state = this.channels.get(channel);
     if (state?.last) return state.last;
-    if (!state) {
+    if (!state?.keepsLatest) {
       const m = await this.broker.latest(channel);
       return m && messageFrame(m);
     }

@@ -1,4 +1,4 @@
-import { BrokerError, type Broker, type BrokerMessage, type BrokerStats, type MessageHandler, type PublishItem, type PublishResult, type Unsubscribe } from '../broker/broker.ts';
+import { BrokerError, hasLatestAtHand, type Broker, type BrokerMessage, type BrokerStats, type LatestAtHand, type MessageHandler, type PublishItem, type PublishResult, type Unsubscribe } from '../broker/broker.ts';
 import type { Logger } from '../log.ts';
 import { cellOf, type Cell } from '../sky/cell.ts';
 import { BodiesJsonWriter } from '../sky/bodies-json.ts';
@@ -75,7 +75,7 @@ export interface SpotBrokerOptions {
   tickMs: number;
 }
 
-export class SpotBroker implements Broker {
+export class SpotBroker implements Broker, LatestAtHand {
   private readonly cells = new Map<string, CellState>();
   private readonly observers = new Map<string, ObserverState>();
   private frames: Promise<Unsubscribe> | undefined;
@@ -242,6 +242,11 @@ export class SpotBroker implements Broker {
     // The live sky can serve its own tick again; an older tick goes to a sky of its own, so the live one never runs back.
     if (f.id === cs.lastId) return this.writer.write(cs.sky.compute(f.frame, this.calc), cs.slot);
     return this.writer.write(new SpotSky(cs.cell).compute(f.frame, this.calc), 0);
+  }
+
+  /** A spot's latest is computed here from the frame this node keeps; other channels are the real broker's to say. */
+  latestAtHand(channel: string): boolean {
+    return isSpotChannel(channel) || (hasLatestAtHand(this.inner) && this.inner.latestAtHand(channel));
   }
 
   async latest(channel: string): Promise<BrokerMessage | undefined> {

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { Broker, MessageHandler } from '../../../src/broker/broker.ts';
+import type { Broker, LatestAtHand, MessageHandler } from '../../../src/broker/broker.ts';
 import { createMemoryBroker } from '../../../src/broker/memory.ts';
 import { Hub, type HubClient } from '../../../src/hub/hub.ts';
 import { silentLogger } from '../../../src/log.ts';
@@ -111,6 +111,35 @@ describe('Hub', () => {
     expect(latest?.frame).toBe(a.frames[0]); // the very Buffer the live feed framed
     expect(await hub.latest('nobody-watches')).toBeUndefined();
     expect((await hub.history('london', payload(1).id)).map((m) => m.id)).toEqual([payload(2).id]);
+  });
+
+  it('keeps no copy of a channel whose broker has its latest at hand: asks the broker each time', async () => {
+    const inner = createMemoryBroker({ historyLimit: 10 });
+    const asked: string[] = [];
+    const broker: Broker & LatestAtHand = {
+      ...inner,
+      kind: inner.kind,
+      latest: (channel) => (asked.push(channel), inner.latest(channel)),
+      latestAtHand: (channel) => channel.startsWith('spot:'),
+    };
+    const hub = new Hub(broker, silentLogger);
+    const [spot, city] = [new FakeClient(), new FakeClient()];
+    await hub.join('spot:1,2,0', spot);
+    await hub.join('london', city);
+    await broker.publish([
+      { channel: 'spot:1,2,0', ...payload(1) },
+      { channel: 'london', ...payload(1) },
+    ]);
+    expect(spot.ids).toEqual([payload(1).id]);
+    // The city's latest is the live feed's frame; the spot's is the broker's, asked again each time.
+    expect((await hub.latest('london'))?.frame).toBe(city.frames[0]);
+    const first = await hub.latest('spot:1,2,0');
+    const second = await hub.latest('spot:1,2,0');
+    expect(first?.id).toBe(payload(1).id);
+    expect(first?.frame.equals(spot.frames[0]!)).toBe(true);
+    expect(first?.frame).not.toBe(spot.frames[0]);
+    expect(second?.frame).not.toBe(first?.frame);
+    expect(asked).toEqual(['spot:1,2,0', 'spot:1,2,0']);
   });
 
   it('a failing subscription rejects the join and leaves nothing behind', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryBroker } from '../../../src/broker/memory.ts';
-import type { BrokerMessage } from '../../../src/broker/broker.ts';
+import { hasLatestAtHand, type BrokerMessage } from '../../../src/broker/broker.ts';
+import { createMetrics } from '../../../src/metrics.ts';
 import { createLogger } from '../../../src/log.ts';
 import { cellOf } from '../../../src/sky/cell.ts';
 import { PositionCalculator, computeAll } from '../../../src/sky/fast-path.ts';
@@ -113,6 +114,20 @@ describe('SpotBroker', () => {
     // Every cell got the first tick and the last; the skipped chunks of ticks 1–4 fell on different cells.
     expect(Math.min(...ticksOf)).toBeGreaterThanOrEqual(2);
     expect(ticksOf.filter((n) => n === 3).length).toBe(4 * 128);
+    await spots.close();
+  });
+
+  it("has spot channels' latest at hand, through the metrics wrapper the server puts around it too", async () => {
+    const inner = createMemoryBroker({ historyLimit: 10 });
+    const spots = new SpotBroker(inner, { log, tickMs: 1000 });
+    const metrics = createMetrics({ node: 'test', defaults: false });
+    const spot = spotChannel({ lat: -23.7, lon: 133.88, elevation: 0 });
+    for (const b of [spots, metrics.instrument(spots)]) {
+      expect(hasLatestAtHand(b) && b.latestAtHand(spot)).toBe(true);
+      expect(hasLatestAtHand(b) && b.latestAtHand('london')).toBe(false);
+    }
+    // A broker without the capability does not gain it from the wrapper.
+    expect(hasLatestAtHand(metrics.instrument(inner))).toBe(false);
     await spots.close();
   });
 });
