@@ -248,7 +248,7 @@ async function main(): Promise<void> {
   console.log(`| delivered (expected) | ${spotResult.received} (${spotResult.expected}) | ${gridResult.received} (${gridResult.expected}) |`);
   console.log(`| lost, duplicates, dropped connections | ${spotResult.lost}, ${spotResult.duplicates}, ${spotResult.dropped} | ${gridResult.lost}, ${gridResult.duplicates}, ${gridResult.dropped} |`);
   console.log(`| publish → receive p50 / p99 / max ms | ${spotResult.p50} / ${spotResult.p99} / ${spotResult.max} | ${gridResult.p50} / ${gridResult.p99} / ${gridResult.max} |`);
-  console.log(`| tick instant → receive p50 / p99 / max ms (20 sampled spot streams, the half-tick spread included) | ${fromTick.percentile(0.5)} / ${fromTick.percentile(0.99)} / ${fromTick.max} | |`);
+  console.log(`| tick instant → receive p50 / p99 / max ms (20 sampled spot streams, the spread over the tick included) | ${fromTick.percentile(0.5)} / ${fromTick.percentile(0.99)} / ${fromTick.max} | |`);
   console.log(`| cell computations per tick (all nodes) / cells active | ${((c1 - c0) / ticks).toFixed(0)} / ${cellsActive} | |`);
   console.log(`| API CPU per spot-tick beyond the grid-only baseline (compute + fan-out) | ${((spotCpuMs * 1000) / (SPOTS * ticks)).toFixed(1)} µs | grid-only: ${(gridCpuPerS / 10).toFixed(1)} % of a core |`);
   console.log(`| API CPU, cores (grid only → with spots) | ${((s1.cpuMs - s0.cpuMs) / 1000 / ticks).toFixed(2)} (${(((s1.sysMs - s0.sysMs) / Math.max(1, s1.cpuMs - s0.cpuMs)) * 100).toFixed(0)} % in the kernel) | ${(gridCpuPerS / 1000).toFixed(2)} |`);

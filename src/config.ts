@@ -141,6 +141,9 @@ export function redisTarget(config: Pick<Config, 'REDIS_URL' | 'REDIS_CLUSTER_NO
   return undefined;
 }
 
+/** How long after a tick its last publish is due: the worker's grid slices, and each API node's exact-spot cells. */
+export const publishSpreadMs = (config: Pick<Config, 'PUBLISH_SPREAD' | 'TICK_MS'>): number => Math.round(config.PUBLISH_SPREAD * config.TICK_MS);
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }

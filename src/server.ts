@@ -5,7 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { getRequestListener, serve } from '@hono/node-server';
 import type { Broker } from './broker/broker.ts';
 import { createBroker } from './broker/index.ts';
-import { redisTarget, type Config } from './config.ts';
+import { publishSpreadMs, redisTarget, type Config } from './config.ts';
 import { loadConfigOrExit, onStopSignal, openFileLimit } from './entry.ts';
 import { createApp } from './http/app.ts';
 import { installClientErrorHandler } from './http/client-error.ts';
@@ -108,7 +108,7 @@ function buildNode(options: ServerOptions): ApiNode {
   const broker = options.broker ?? createBroker(config, log);
   const metrics = createMetrics({ node: id });
   // Exact spots are computed here from the worker's geocentric frame (spots/); every other channel passes through.
-  const spots = new SpotBroker(broker, { log, tickMs: config.TICK_MS });
+  const spots = new SpotBroker(broker, { log, spreadMs: publishSpreadMs(config) });
   registerSpotMetrics(metrics.registry, () => spots.spotStats());
   // The hub sees the broker through the metrics wrapper (publish → send lag, frames fanned out); nothing else changes.
   const hub = createHub(config, metrics.instrument(spots), log);
@@ -288,7 +288,7 @@ function startEmbeddedWorker(node: ApiNode): EmbeddedWorker {
     broker,
     locations: selectLocations(config.WORKER_LOCATIONS),
     tickMs: config.TICK_MS,
-    spreadMs: Math.round(config.PUBLISH_SPREAD * config.TICK_MS),
+    spreadMs: publishSpreadMs(config),
     log,
     onTick: (ms) => {
       metrics.tick(ms);

@@ -19,17 +19,18 @@ import { FRAME_CHANNEL, isSpotChannel, spotHead, spotObserverOf } from './channe
 // drops the cell; the last cell leaving drops the frame subscription.
 //
 // A spot's snapshot is published here, on the node, so this is where its `publishedAt` is stamped. A tick's cells are
-// computed in chunks spread evenly over the first half of the tick (as the worker spreads the grid, PUBLISH_SPREAD), each
-// chunk stamped with its own instant: the grid streams and new requests on this node are never held up behind
-// thousands of cells, and the node's CPU stays level. Half a tick, not the grid's 0.9: a chunk that runs late still ends
-// well before the next frame. A newer frame arriving while a tick is unfinished (an overloaded node) takes over, and
-// starts where the unfinished one stopped: the cells it did not reach are the first served, so under overload every
-// cell skips a tick now and then (as a conflated client would) rather than the same cells starving.
+// computed in chunks spread evenly over the same share of the tick as the worker spreads the grid (PUBLISH_SPREAD),
+// each chunk stamped with its own instant: the grid streams and new requests on this node are never held up behind
+// thousands of cells, and the node's CPU stays level over the whole tick instead of crowding into its start, where the
+// nodes, the load of the grid and the readers of every stream would all want the cores at once. A frame arriving
+// while the previous tick is unfinished (a node running late: a pause, a busy moment) hurries that tick: its
+// remaining cells go out at once, and the new tick follows. A frame arriving while a hurried tick is still unfinished
+// (an overloaded node) takes over, and starts where the unfinished one stopped: the cells it did not reach are the
+// first served, so under overload every cell skips a tick now and then (as a conflated client would) rather than the
+// same cells starving.
 
 /** Cells per chunk: a few milliseconds of work. */
 const CHUNK_CELLS = 128;
-/** Share of the tick over which a tick's chunks are spread. */
-const SPREAD_OF_TICK = 0.5;
 
 interface DecodedFrame {
   id: number;
@@ -38,6 +39,14 @@ interface DecodedFrame {
   publishedAt: number;
   /** `,"time":"…","bodies":` of this tick */
   timeHead: string;
+}
+
+/** A tick's pass over the cells, chunk by chunk. */
+interface TickRun {
+  /** a newer frame arrived before this run finished: its remaining chunks go out unpaced */
+  hurried: boolean;
+  /** that newer frame, whose run starts when this one ends */
+  next: DecodedFrame | undefined;
 }
 
 interface CellState {
@@ -71,8 +80,8 @@ export interface SpotStats {
 
 export interface SpotBrokerOptions {
   log: Logger;
-  /** the worker's tick period (TICK_MS): a tick's cells are spread over half of it */
-  tickMs: number;
+  /** how long after a frame its last chunk of cells is due (PUBLISH_SPREAD × TICK_MS, as the worker spreads the grid) */
+  spreadMs: number;
 }
 
 export class SpotBroker implements Broker, LatestAtHand {
@@ -80,7 +89,9 @@ export class SpotBroker implements Broker, LatestAtHand {
   private readonly observers = new Map<string, ObserverState>();
   private frames: Promise<Unsubscribe> | undefined;
   private last: DecodedFrame | undefined;
-  /** where the last tick's loop stopped (an index into the cells' insertion order): the next tick starts there */
+  /** the tick being delivered, while it is */
+  private run: TickRun | undefined;
+  /** where the last tick's run stopped (an index into the cells' insertion order): the next tick starts there */
   private resumeAt = 0;
   private computations = 0;
   private replays = 0;
@@ -99,7 +110,7 @@ export class SpotBroker implements Broker, LatestAtHand {
     options: SpotBrokerOptions,
   ) {
     this.log = options.log.child({ component: 'spots' });
-    this.spreadMs = options.tickMs * SPREAD_OF_TICK;
+    this.spreadMs = options.spreadMs;
   }
 
   get kind(): Broker['kind'] {
@@ -171,6 +182,7 @@ export class SpotBroker implements Broker, LatestAtHand {
     const frames = this.frames;
     this.frames = undefined;
     this.last = undefined;
+    this.run = undefined;
     frames?.then(
       (unsubscribe) => unsubscribe(),
       () => {},
@@ -191,23 +203,41 @@ export class SpotBroker implements Broker, LatestAtHand {
     const f = this.decode(m);
     if (!f) return;
     this.last = f;
+    const late = this.run;
+    if (late && !late.hurried) {
+      // Late by less than a tick: its remaining cells go out now, unpaced, and this frame's run follows.
+      late.hurried = true;
+      late.next = f;
+      return;
+    }
+    // Idle, or still behind after a hurried tick (overloaded): this frame takes over where that run stopped.
+    this.startRun(f);
+  }
+
+  private startRun(f: DecodedFrame): void {
     const cells = [...this.cells.values()];
     const n = cells.length;
+    const run: TickRun = { hurried: false, next: undefined };
+    this.run = run;
     const chunks = Math.ceil(n / CHUNK_CELLS);
     const first = n === 0 ? 0 : this.resumeAt % n;
     const start = Date.now();
     let k = 0;
     const step = (): void => {
-      // A newer frame took over: its own loop covers every cell, from where this one stopped.
-      if (this.last !== f) return;
+      // A newer frame took over: its own run covers every cell, from where this one stopped.
+      if (this.run !== run) return;
       const publishedAt = Date.now();
       const end = Math.min(n, (k + 1) * CHUNK_CELLS);
       for (let i = k * CHUNK_CELLS; i < end; i++) this.deliver(cells[(first + i) % n]!, f, publishedAt);
       this.resumeAt = (first + end) % Math.max(1, n);
-      if (++k >= chunks) return;
-      const wait = start + Math.round((k * this.spreadMs) / chunks) - Date.now();
-      if (wait > 0) setTimeout(step, wait);
-      else setImmediate(step);
+      if (++k < chunks) {
+        const wait = run.hurried ? 0 : start + Math.round((k * this.spreadMs) / chunks) - Date.now();
+        if (wait > 0) setTimeout(step, wait);
+        else setImmediate(step);
+        return;
+      }
+      this.run = undefined;
+      if (run.next) this.startRun(run.next);
     };
     step();
   }
@@ -303,6 +333,7 @@ export class SpotBroker implements Broker, LatestAtHand {
     this.cells.clear();
     this.observers.clear();
     this.last = undefined;
+    this.run = undefined;
     this.frames = undefined;
     await this.inner.close();
   }

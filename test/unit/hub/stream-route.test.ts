@@ -143,7 +143,7 @@ describe('GET /stream/:location', () => {
 describe('GET /stream?lat=&lon=', () => {
   it('streams the exact spot, computed from the latest geocentric frame', async () => {
     const broker = createMemoryBroker({ historyLimit: 100 });
-    const { app } = setup(new SpotBroker(broker, { log: silentLogger, tickMs: 1000 }));
+    const { app } = setup(new SpotBroker(broker, { log: silentLogger, spreadMs: 900 }));
     await broker.publish([frameItem(T, T, new PositionCalculator())]);
     const res = await app.request('/stream?lat=48.9&lon=2.4');
     const text = await readUntil(res, (t) => t.includes('data: '));
@@ -155,7 +155,7 @@ describe('GET /stream?lat=&lon=', () => {
 
   it('gives a spot back to MAX_SPOTS_PER_CLIENT when the answer is not a stream (HEAD, a bad Last-Event-ID)', async () => {
     const broker = createMemoryBroker({ historyLimit: 100 });
-    const spots = new SpotBroker(broker, { log: silentLogger, tickMs: 1000 });
+    const spots = new SpotBroker(broker, { log: silentLogger, spreadMs: 900 });
     const hub = new Hub(spots, silentLogger);
     const limiter = createSpotLimiter({ max: 1, trusted: parseTrustedProxies('127.0.0.1') });
     const app = createApp({ ready: () => true, stream: { hub, heartbeatMs: 60_000, admitSpot: limiter.admit } });

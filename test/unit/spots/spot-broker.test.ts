@@ -21,7 +21,7 @@ const frameAt = (ms: number) => frameItem(ms, ms + 5, worker);
 describe('SpotBroker', () => {
   it('computes each cell once per frame, sends each observer its own message, and lets go with the last viewer', async () => {
     const inner = createMemoryBroker({ historyLimit: 10 });
-    const spots = new SpotBroker(inner, { log, tickMs: 1000 });
+    const spots = new SpotBroker(inner, { log, spreadMs: 900 });
     const alice = { lat: -23.7, lon: 133.88, elevation: 0 };
     const aliceNear = { lat: -23.70001, lon: 133.88002, elevation: 3 }; // same cell, other observer
     const pacific = { lat: 0, lon: -150, elevation: 0 };
@@ -88,9 +88,9 @@ describe('SpotBroker', () => {
     await spots.close();
   });
 
-  it('spreads a large tick over half the tick, each chunk stamped with its own instant; a newer frame takes over', async () => {
+  it('spreads a large tick over spreadMs, each chunk stamped with its own instant; a newer frame takes over', async () => {
     const inner = createMemoryBroker({ historyLimit: 10 });
-    const spots = new SpotBroker(inner, { log, tickMs: 400 });
+    const spots = new SpotBroker(inner, { log, spreadMs: 200 });
     const stamps: number[] = [];
     const ticksOf = new Array<number>(600).fill(0);
     for (let i = 0; i < 600; i++) {
@@ -101,25 +101,49 @@ describe('SpotBroker', () => {
     }
     const t0 = Date.now();
     await inner.publish([frameAt(T)]);
-    // The first chunk went out at once; the rest follow over half the tick (200 ms), five chunks of 128.
+    // The first chunk went out at once; the rest follow over spreadMs (200 ms), five chunks of 128.
     expect(stamps.length).toBe(128);
     await expect.poll(() => stamps.length).toBe(600);
     expect(Math.max(...stamps) - t0).toBeGreaterThanOrEqual(150);
     expect(new Set(stamps).size).toBeGreaterThanOrEqual(4);
-    // A newer frame while a tick is unfinished: the rest of the old tick is skipped, the new one covers every cell,
-    // starting with those the old one did not reach; so over a few overloaded ticks no cell starves.
-    // (Publishing in a row: only microtasks run in between, so each frame gets exactly its first chunk done.)
+    // Frames in a row (only microtasks run in between, so each run gets exactly its first chunk done): frame 1 starts
+    // a run, frame 2 hurries it, frame 3 finds it still unfinished and takes over from where it stopped; frame 4
+    // hurries that one, frame 5 takes over and is left to finish. So over a few overloaded ticks no cell starves.
     for (let t = 1; t <= 5; t++) await inner.publish([frameAt(T + t * 1000)]);
-    await expect.poll(() => spots.spotStats().computations).toBe(600 + 4 * 128 + 600);
-    // Every cell got the first tick and the last; the skipped chunks of ticks 1–4 fell on different cells.
+    await expect.poll(() => spots.spotStats().computations).toBe(600 + 2 * 128 + 600);
+    // Every cell got the first tick and the last; the chunks of ticks 1 and 3 fell on different cells.
     expect(Math.min(...ticksOf)).toBeGreaterThanOrEqual(2);
-    expect(ticksOf.filter((n) => n === 3).length).toBe(4 * 128);
+    expect(ticksOf.filter((n) => n === 3).length).toBe(2 * 128);
+    await spots.close();
+  });
+
+  it('a frame arriving while the previous tick is unfinished hurries that tick: no cell misses one', async () => {
+    const inner = createMemoryBroker({ historyLimit: 10 });
+    const spots = new SpotBroker(inner, { log, spreadMs: 400 });
+    const ids: number[][] = Array.from({ length: 600 }, () => []);
+    for (let i = 0; i < 600; i++) {
+      await spots.subscribe(spotChannel({ lat: -60 + i * 0.2, lon: 10, elevation: 0 }), (m) => ids[i]!.push(m.id));
+    }
+    await inner.publish([frameAt(T)]);
+    // Mid-tick (a chunk or two done of five, paced over 400 ms), the next frame.
+    await new Promise((r) => setTimeout(r, 120));
+    const done = ids.filter((l) => l.length > 0).length;
+    expect(done).toBeGreaterThan(0);
+    expect(done).toBeLessThan(600);
+    await inner.publish([frameAt(T + 1000)]);
+    // The rest of tick 0 goes out at once, before anything of tick 1.
+    await new Promise((r) => setImmediate(r));
+    await expect.poll(() => ids.filter((l) => l.length > 0).length).toBe(600);
+    expect(ids.every((l) => l[0] === T)).toBe(true);
+    await expect.poll(() => ids.filter((l) => l.length === 2).length).toBe(600);
+    expect(ids.every((l) => l[1] === T + 1000)).toBe(true);
+    expect(spots.spotStats().computations).toBe(1200);
     await spots.close();
   });
 
   it("has spot channels' latest at hand, through the metrics wrapper the server puts around it too", async () => {
     const inner = createMemoryBroker({ historyLimit: 10 });
-    const spots = new SpotBroker(inner, { log, tickMs: 1000 });
+    const spots = new SpotBroker(inner, { log, spreadMs: 900 });
     const metrics = createMetrics({ node: 'test', defaults: false });
     const spot = spotChannel({ lat: -23.7, lon: 133.88, elevation: 0 });
     for (const b of [spots, metrics.instrument(spots)]) {
