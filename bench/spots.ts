@@ -28,7 +28,7 @@ import { machineBusyMs, sampleAll, withChildren } from './fanout/procstat.ts';
 //    publishedAt of the frame to the client's read), lost = frames published in the window × spot connections −
 //    received (grid: per city from its history), the API processes' CPU beyond the baseline per spot-tick, their
 //    RSS beyond the grid-only figure per spot, and the cell computations per tick from /metrics; a spot's publishedAt
-//    is its node's (each chunk of a tick's cells is stamped when it is computed, spread over half the tick), so 20
+//    is its node's (each chunk of a tick's cells is stamped when it is computed, spread over PUBLISH_SPREAD of the tick), so 20
 //    more spot streams opened here also measure tick instant → receive, which includes that spread;
 // 3. the spots disconnect: cells active and spot observers on /metrics must return to 0, RSS is reported again.
 
