@@ -8,7 +8,7 @@ import { buildDist } from '../scripts/build.ts';
 import { redisCommand, respCommand } from '../scripts/resp.ts';
 import { FANOUT_WRITERS } from '../src/config.ts';
 import { LOCATIONS } from '../src/sky/locations.ts';
-import { createCleanups, forkHelper, type Forked } from './forked.ts';
+import { createCleanups, forkHelper } from './forked.ts';
 import { Histogram } from './fanout/histogram.ts';
 import type { LoadResult, Plan } from './fanout/load-client.ts';
 import { buildNativeLoadClient } from './fanout/native-client.ts';

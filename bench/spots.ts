@@ -15,7 +15,7 @@ import { machineBusyMs, sampleAll, withChildren } from './fanout/procstat.ts';
 // bench:spots — many distinct exact spots (GET /stream?lat=&lon=) beside grid viewers, on this machine (issue 16).
 //
 //   npm run bench:spots -- [--spots 10000] [--grid 2000] [--grid-channels 10] [--api-nodes 2] [--duration 30]
-//                          [--runtime dist|tsx]
+//                          [--runtime dist|tsx] [--format full|delta]
 //
 // redis-server, the real worker (--grid-channels grid cities, and the geocentric frame every tick) and --api-nodes API
 // processes run as production runs them (dist: `npm run build`'s bundle, `npm run serve`'s flags). Clients: the
@@ -40,6 +40,8 @@ const { values: args } = parseArgs({
     'api-nodes': { type: 'string', default: '2' },
     duration: { type: 'string', default: '30' },
     runtime: { type: 'string', default: 'dist' },
+    // the spots' stream format; a delta carries no publishedAt, so its delay is counted from the tick instant
+    format: { type: 'string', default: 'full' },
   },
 });
 const SPOTS = Number(args.spots);
@@ -52,6 +54,8 @@ const PER_ADDRESS = 5000;
 const HOST = '127.0.0.1';
 const TICK_MS = 1000;
 if (args.runtime !== 'dist' && args.runtime !== 'tsx') throw new Error('--runtime must be dist or tsx');
+if (args.format !== 'full' && args.format !== 'delta') throw new Error('--format must be full or delta');
+const FORMAT_QUERY = args.format === 'delta' ? '&format=delta' : '';
 const RUNTIME: ProjectRuntime = { runtime: args.runtime, nodeArgs: args.runtime === 'dist' ? npmScriptCommand('serve').args.slice(0, -1) : [] };
 if ((SPOTS + GRID) / NODES > 19_000) throw new Error('more than 19,000 connections per API process: add --api-nodes');
 
@@ -68,7 +72,7 @@ function spotPaths(count: number): string[] {
   while (seen.size < count) {
     const lat = ((Math.asin(2 * r() - 1) * 180) / Math.PI).toFixed(4);
     const lon = (360 * r() - 180).toFixed(4);
-    seen.add(`/stream?lat=${lat}&lon=${lon}`);
+    seen.add(`/stream?lat=${lat}&lon=${lon}${FORMAT_QUERY}`);
   }
   return [...seen];
 }
@@ -247,7 +251,7 @@ async function main(): Promise<void> {
   console.log(`| window | ${DURATION_S} s, ${frames} frames published | ${perCity.join(', ')} ticks per city |`);
   console.log(`| delivered (expected) | ${spotResult.received} (${spotResult.expected}) | ${gridResult.received} (${gridResult.expected}) |`);
   console.log(`| lost, duplicates, dropped connections | ${spotResult.lost}, ${spotResult.duplicates}, ${spotResult.dropped} | ${gridResult.lost}, ${gridResult.duplicates}, ${gridResult.dropped} |`);
-  console.log(`| publish → receive p50 / p99 / max ms | ${spotResult.p50} / ${spotResult.p99} / ${spotResult.max} | ${gridResult.p50} / ${gridResult.p99} / ${gridResult.max} |`);
+  console.log(`| publish → receive p50 / p99 / max ms${args.format === 'delta' ? ' (spots: deltas from the tick instant, the spread included)' : ''} | ${spotResult.p50} / ${spotResult.p99} / ${spotResult.max} | ${gridResult.p50} / ${gridResult.p99} / ${gridResult.max} |`);
   console.log(`| tick instant → receive p50 / p99 / max ms (20 sampled spot streams, the spread over the tick included) | ${fromTick.percentile(0.5)} / ${fromTick.percentile(0.99)} / ${fromTick.max} | |`);
   console.log(`| cell computations per tick (all nodes) / cells active | ${((c1 - c0) / ticks).toFixed(0)} / ${cellsActive} | |`);
   console.log(`| API CPU per spot-tick beyond the grid-only baseline (compute + fan-out) | ${((spotCpuMs * 1000) / (SPOTS * ticks)).toFixed(1)} µs | grid-only: ${(gridCpuPerS / 10).toFixed(1)} % of a core |`);

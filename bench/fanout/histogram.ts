@@ -11,7 +11,7 @@ export class Histogram {
 
   record(ms: number): void {
     const v = ms < 0 ? 0 : Math.round(ms);
-    this.bins[v > BINS ? BINS : v]!++;
+    this.bins[Math.min(v, BINS)]!++;
     this.count++;
     this.sum += v;
     if (v > this.max) this.max = v;

@@ -1,6 +1,6 @@
 import type { z } from '@hono/zod-openapi';
 import { quote } from './observer.ts';
-import { HttpError, invalidParameter } from './errors.ts';
+import { type HttpError, invalidParameter } from './errors.ts';
 
 // Synchronous validation with the route schemas. Hono's validator middleware would do the same work
 // asynchronously and without our rules for duplicated and unknown parameters; this is the hot path of

@@ -1,4 +1,4 @@
-import { AstroTime, Body, GeoVector, Illumination, Rotation_EQJ_EQD, SiderealTime } from 'astronomy-engine';
+import { AstroTime, type Body, GeoVector, Illumination, Rotation_EQJ_EQD, SiderealTime } from 'astronomy-engine';
 import { earthRotationDeg } from './astronomy-mirror.ts';
 
 // The observer-independent half of the sky, sampled once and interpolated.

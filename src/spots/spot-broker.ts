@@ -45,8 +45,8 @@ interface DecodedFrame {
 interface TickRun {
   /** a newer frame arrived before this run finished: its remaining chunks go out unpaced */
   hurried: boolean;
-  /** that newer frame, whose run starts when this one ends */
-  next: DecodedFrame | undefined;
+  /** that newer frame and when its last chunk is due, its run starting when this one ends */
+  next: { f: DecodedFrame; due: number } | undefined;
 }
 
 interface CellState {
@@ -203,18 +203,20 @@ export class SpotBroker implements Broker, LatestAtHand {
     const f = this.decode(m);
     if (!f) return;
     this.last = f;
+    const due = Date.now() + this.spreadMs;
     const late = this.run;
     if (late && !late.hurried) {
       // Late by less than a tick: its remaining cells go out now, unpaced, and this frame's run follows.
       late.hurried = true;
-      late.next = f;
+      late.next = { f, due };
       return;
     }
     // Idle, or still behind after a hurried tick (overloaded): this frame takes over where that run stopped.
-    this.startRun(f);
+    this.startRun(f, due);
   }
 
-  private startRun(f: DecodedFrame): void {
+  /** Delivers `f` to every cell, chunk by chunk, the last chunk due at `due` (a run that starts late paces the rest). */
+  private startRun(f: DecodedFrame, due: number): void {
     const cells = [...this.cells.values()];
     const n = cells.length;
     const run: TickRun = { hurried: false, next: undefined };
@@ -222,6 +224,7 @@ export class SpotBroker implements Broker, LatestAtHand {
     const chunks = Math.ceil(n / CHUNK_CELLS);
     const first = n === 0 ? 0 : this.resumeAt % n;
     const start = Date.now();
+    const span = Math.max(0, due - start);
     let k = 0;
     const step = (): void => {
       // A newer frame took over: its own run covers every cell, from where this one stopped.
@@ -231,13 +234,13 @@ export class SpotBroker implements Broker, LatestAtHand {
       for (let i = k * CHUNK_CELLS; i < end; i++) this.deliver(cells[(first + i) % n]!, f, publishedAt);
       this.resumeAt = (first + end) % Math.max(1, n);
       if (++k < chunks) {
-        const wait = run.hurried ? 0 : start + Math.round((k * this.spreadMs) / chunks) - Date.now();
+        const wait = run.hurried ? 0 : start + Math.round((k * span) / chunks) - Date.now();
         if (wait > 0) setTimeout(step, wait);
         else setImmediate(step);
         return;
       }
       this.run = undefined;
-      if (run.next) this.startRun(run.next);
+      if (run.next) this.startRun(run.next.f, run.next.due);
     };
     step();
   }

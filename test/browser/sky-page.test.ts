@@ -413,7 +413,7 @@ describe('offline shell (runs last: it stops the server)', () => {
       await expect.poll(() => page.locator('#offline').isVisible(), { timeout: 20_000 }).toBe(true);
     } catch (err) {
       await page.screenshot({ path: 'test-artifacts/offline-failed.png' });
-      console.log('offline page errors:', errors, await page.evaluate(() => document.title + ' ' + document.body.innerText.slice(0, 300)));
+      console.log('offline page errors:', errors, await page.evaluate(() => document.title + ' ' + document.body.textContent?.slice(0, 300)));
       throw err;
     }
     expect(await page.locator('#offline').textContent()).toMatch(/Offline/);
