@@ -17,6 +17,17 @@ export interface BrokerMessage {
   event?: typeof SKY_EVENT;
 }
 
+/**
+ * A message that carries the value its `data` encodes (equal to JSON.parse(data)), from a broker that made the text
+ * from that value on this node (spots/spot-broker.ts): the delta encoder (hub/delta.ts) reads the value instead of
+ * parsing the text back, which would cost more than making the snapshot did. The value is shared: never modified.
+ */
+export interface ValueMessage extends BrokerMessage {
+  readonly value: object;
+}
+
+export const hasValue = (m: BrokerMessage): m is ValueMessage => 'value' in m;
+
 export interface PublishItem extends BrokerMessage {
   channel: string;
 }

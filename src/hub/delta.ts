@@ -1,4 +1,4 @@
-import type { BrokerMessage } from '../broker/broker.ts';
+import { hasValue, type BrokerMessage } from '../broker/broker.ts';
 import type { FramedMessage } from './connection.ts';
 import { frame } from './frame.ts';
 
@@ -95,6 +95,8 @@ class Shown {
   private lo = Number.NaN;
   private hi = Number.NaN;
   private key: Key | undefined;
+  /** the object last taken: the same object again (a value message's unchanging parts) is the same without a look */
+  private object: object | undefined;
 
   constructor(private readonly look: Look | undefined) {}
 
@@ -106,7 +108,10 @@ class Shown {
       this.key = undefined;
       return true;
     }
-    const key = value !== null && typeof value === 'object' ? JSON.stringify(value) : (value as Key);
+    const isObject = value !== null && typeof value === 'object';
+    if (isObject && value === this.object) return false;
+    const key = isObject ? JSON.stringify(value) : (value as Key);
+    this.object = isObject ? value : undefined;
     if (this.key !== undefined && key === this.key) return false;
     this.key = key;
     this.lo = this.hi = Number.NaN;
@@ -129,13 +134,19 @@ interface Shows {
 
 type Snapshot = Record<string, unknown> & { time: string; bodies: Record<string, unknown>[] };
 
-/** A snapshot a delta can describe: an object with a `time` and bodies each with a name of its own; else undefined. */
-function snapshotOf(data: string): Snapshot | undefined {
+/**
+ * A snapshot a delta can describe: an object with a `time` and bodies each with a name of its own; else undefined.
+ * The message's value when it carries one (ValueMessage), else its text parsed.
+ */
+function snapshotOf(message: BrokerMessage): Snapshot | undefined {
   let parsed: unknown;
-  try {
-    parsed = JSON.parse(data);
-  } catch {
-    return undefined;
+  if (hasValue(message)) parsed = message.value;
+  else {
+    try {
+      parsed = JSON.parse(message.data);
+    } catch {
+      return undefined;
+    }
   }
   if (parsed === null || typeof parsed !== 'object') return undefined;
   const s = parsed as Snapshot;
@@ -203,10 +214,10 @@ export class SnapshotDeltas {
   next(message: BrokerMessage, full: FramedMessage, previous?: BrokerMessage): FramedMessage {
     if (full.keep) return full;
     if (this.shows === undefined && previous !== undefined) {
-      const before = snapshotOf(previous.data);
+      const before = snapshotOf(previous);
       this.shows = before && showsOf(previous.id, before);
     }
-    const s = snapshotOf(message.data);
+    const s = snapshotOf(message);
     const shows = this.shows;
     if (s === undefined || shows === undefined || !sameShape(shows, s)) {
       this.shows = s && showsOf(message.id, s);

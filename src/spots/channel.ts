@@ -2,7 +2,7 @@ import type { PublishItem } from '../broker/broker.ts';
 import { cellLocation, type Cell } from '../sky/cell.ts';
 import type { PositionCalculator } from '../sky/fast-path.ts';
 import { computeGeoFrame, encodeGeoFrame } from '../sky/geo-frame.ts';
-import type { Observer } from '../sky/types.ts';
+import type { Location, Observer } from '../sky/types.ts';
 
 // Names and bytes of exact-spot streams.
 //
@@ -35,16 +35,26 @@ export function spotStreamPath(o: { lat: number; lon: number; elevation?: number
   return `/stream?lat=${o.lat}&lon=${o.lon}${o.elevation ? `&elevation=${o.elevation}` : ''}`;
 }
 
-/**
- * A spot snapshot up to its `time`: the grid snapshot's `location` (the cell, see cellLocation), then `observer` as
- * requested and the `cell` it was computed for. The rest (`time`, `bodies`, `publishedAt`) follows per tick, in the
- * grid snapshot's order.
- */
-export function spotHead(o: Observer, cell: Cell): string {
-  const observer = { latitude: o.lat, longitude: o.lon, elevation: o.elevation };
-  const c = { id: cell.id, latitude: cell.lat, longitude: cell.lon, elevation: cell.elevation };
-  return `{"location":${JSON.stringify(cellLocation(cell))},"observer":${JSON.stringify(observer)},"cell":${JSON.stringify(c)}`;
+/** What a spot snapshot says before its `time`: the grid snapshot's `location` (the cell, see cellLocation), then `observer` as requested and the `cell` it was computed for. */
+export interface SpotHead {
+  location: Location;
+  observer: { latitude: number; longitude: number; elevation: number };
+  cell: { id: string; latitude: number; longitude: number; elevation: number };
 }
+
+export function spotHeadOf(o: Observer, cell: Cell): SpotHead {
+  return {
+    location: cellLocation(cell),
+    observer: { latitude: o.lat, longitude: o.lon, elevation: o.elevation },
+    cell: { id: cell.id, latitude: cell.lat, longitude: cell.lon, elevation: cell.elevation },
+  };
+}
+
+/**
+ * A spot snapshot's text up to its `time` (the object left open). The rest (`time`, `bodies`, `publishedAt`) follows
+ * per tick, in the grid snapshot's order.
+ */
+export const spotHeadText = (head: SpotHead): string => JSON.stringify(head).slice(0, -1);
 
 /** The worker's frame for one tick, as a broker item (it is stored and resumed like a snapshot). */
 export function frameItem(tickMs: number, publishedAt: number, calc: PositionCalculator): PublishItem {

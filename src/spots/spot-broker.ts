@@ -1,4 +1,4 @@
-import { BrokerError, hasLatestAtHand, type Broker, type BrokerMessage, type BrokerStats, type LatestAtHand, type MessageHandler, type PublishItem, type PublishResult, type Unsubscribe } from '../broker/broker.ts';
+import { BrokerError, hasLatestAtHand, type Broker, type BrokerMessage, type BrokerStats, type LatestAtHand, type MessageHandler, type PublishItem, type PublishResult, type Unsubscribe, type ValueMessage } from '../broker/broker.ts';
 import type { Logger } from '../log.ts';
 import { cellOf, type Cell } from '../sky/cell.ts';
 import { BodiesJsonWriter } from '../sky/bodies-json.ts';
@@ -6,7 +6,8 @@ import { PositionCalculator } from '../sky/fast-path.ts';
 import { decodeGeoFrame, type GeoFrame } from '../sky/geo-frame.ts';
 import { isoString } from '../sky/isotime.ts';
 import { SpotSky } from '../sky/spot-sky.ts';
-import { FRAME_CHANNEL, isSpotChannel, spotHead, spotObserverOf } from './channel.ts';
+import type { BodyPosition } from '../sky/types.ts';
+import { FRAME_CHANNEL, isSpotChannel, spotHeadOf, spotHeadText, spotObserverOf, type SpotHead } from './channel.ts';
 
 // Exact-spot streams on an API node, as a broker the hub uses like any other: a spot channel (`spot:<lat>,<lon>,<elev>`,
 // channel.ts) is "subscribed" by registering its cell here, and its messages are computed here from the worker's
@@ -32,11 +33,15 @@ import { FRAME_CHANNEL, isSpotChannel, spotHead, spotObserverOf } from './channe
 /** Cells per chunk: a few milliseconds of work. */
 const CHUNK_CELLS = 128;
 
+const copyPosition = (b: BodyPosition): BodyPosition => ({ ...b });
+
 interface DecodedFrame {
   id: number;
   frame: GeoFrame;
   /** the worker's publish instant (a live tick's chunks carry their own) */
   publishedAt: number;
+  /** the tick instant as the snapshots write it */
+  time: string;
   /** `,"time":"…","bodies":` of this tick */
   timeHead: string;
 }
@@ -61,8 +66,9 @@ interface CellState {
 
 interface ObserverState {
   readonly channel: string;
-  /** the message up to its `time` (spotHead) */
-  readonly head: string;
+  /** what the message says before its `time`, as a value and as text */
+  readonly head: SpotHead;
+  readonly headText: string;
   readonly cell: CellState;
   readonly handlers: Set<MessageHandler>;
 }
@@ -163,7 +169,8 @@ export class SpotBroker implements Broker, LatestAtHand {
       cs = { cell, sky: new SpotSky(cell), slot, lastId: -1, observers: new Set() };
       this.cells.set(cell.id, cs);
     }
-    const state: ObserverState = { channel, head: spotHead(o, cell), cell: cs, handlers: new Set() };
+    const head = spotHeadOf(o, cell);
+    const state: ObserverState = { channel, head, headText: spotHeadText(head), cell: cs, handlers: new Set() };
     cs.observers.add(state);
     this.observers.set(channel, state);
     return state;
@@ -195,7 +202,8 @@ export class SpotBroker implements Broker, LatestAtHand {
       if (this.unparsable++ === 0) this.log.warn({ id: m.id }, 'a geocentric frame could not be decoded (counted; logged once)');
       return undefined;
     }
-    return { id: m.id, frame: d.frame, publishedAt: d.publishedAt, timeHead: `,"time":"${isoString(d.frame.ms)}","bodies":` };
+    const time = isoString(d.frame.ms);
+    return { id: m.id, frame: d.frame, publishedAt: d.publishedAt, time, timeHead: `,"time":"${time}","bodies":` };
   }
 
   private onFrame(m: BrokerMessage): void {
@@ -247,9 +255,12 @@ export class SpotBroker implements Broker, LatestAtHand {
 
   private deliver(cs: CellState, f: DecodedFrame, publishedAt: number): void {
     if (cs.observers.size === 0) return; // left while the tick was in progress
-    const tail = `${f.timeHead}${this.bodiesOf(cs, f)},"publishedAt":${publishedAt}}`;
+    const { positions, json } = this.bodiesOf(cs, f);
+    // The messages carry their value for the delta encoder: the bodies copied, since the cell's are overwritten next tick.
+    const bodies = positions.map(copyPosition);
+    const tail = `${f.timeHead}${json},"publishedAt":${publishedAt}}`;
     for (const o of cs.observers) {
-      const message: BrokerMessage = { id: f.id, data: o.head + tail };
+      const message: ValueMessage = { id: f.id, data: o.headText + tail, value: { ...o.head, time: f.time, bodies, publishedAt } };
       for (const h of o.handlers) {
         try {
           h(message);
@@ -261,20 +272,20 @@ export class SpotBroker implements Broker, LatestAtHand {
   }
 
   /**
-   * The cell's bodies at the frame. A newer frame is the cell's live computation (once per tick). The same frame again
-   * (the first message of an observer joining a cell mid-tick) or an older one is a replay: nothing of a tick is kept
-   * per cell to answer it, since it is rare and every cell's copy would otherwise live until the next tick.
+   * The cell's bodies at the frame, and their JSON. A newer frame is the cell's live computation (once per tick). The
+   * same frame again (the first message of an observer joining a cell mid-tick) or an older one is a replay: nothing
+   * of a tick is kept per cell to answer it, since it is rare and every cell's copy would otherwise live until the
+   * next tick. The positions are the cell's own, overwritten by its next computation.
    */
-  private bodiesOf(cs: CellState, f: DecodedFrame): string {
+  private bodiesOf(cs: CellState, f: DecodedFrame): { positions: readonly BodyPosition[]; json: string } {
     if (f.id > cs.lastId) {
       cs.lastId = f.id;
       this.computations++;
-      return this.writer.write(cs.sky.compute(f.frame, this.calc), cs.slot);
-    }
-    this.replays++;
+    } else this.replays++;
     // The live sky can serve its own tick again; an older tick goes to a sky of its own, so the live one never runs back.
-    if (f.id === cs.lastId) return this.writer.write(cs.sky.compute(f.frame, this.calc), cs.slot);
-    return this.writer.write(new SpotSky(cs.cell).compute(f.frame, this.calc), 0);
+    const older = f.id < cs.lastId;
+    const positions = (older ? new SpotSky(cs.cell) : cs.sky).compute(f.frame, this.calc);
+    return { positions, json: this.writer.write(positions, older ? 0 : cs.slot) };
   }
 
   /** A spot's latest is computed here from the frame this node keeps; other channels are the real broker's to say. */
@@ -293,7 +304,7 @@ export class SpotBroker implements Broker, LatestAtHand {
       if (this.cells.size > 0 && (!this.last || this.last.id < f.id)) this.last = f;
     }
     const observer = this.observers.get(channel);
-    if (observer) return { id: f.id, data: `${observer.head}${f.timeHead}${this.bodiesOf(observer.cell, f)},"publishedAt":${f.publishedAt}}` };
+    if (observer) return { id: f.id, data: `${observer.headText}${f.timeHead}${this.bodiesOf(observer.cell, f).json},"publishedAt":${f.publishedAt}}` };
     return this.replay(channel, [f])[0];
   }
 
@@ -313,7 +324,7 @@ export class SpotBroker implements Broker, LatestAtHand {
     const o = spotObserverOf(channel);
     if (!o) throw new BrokerError(`not a spot channel: ${channel}`);
     const cell = cellOf(o);
-    const head = spotHead(o, cell);
+    const head = spotHeadText(spotHeadOf(o, cell));
     const sky = new SpotSky(cell);
     this.replays += frames.length;
     return frames.map((f) => ({ id: f.id, data: `${head}${f.timeHead}${this.writer.write(sky.compute(f.frame, this.calc), 0)},"publishedAt":${f.publishedAt}}` }));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SKY_EVENT, type BrokerMessage } from '../../../src/broker/broker.ts';
+import { SKY_EVENT, type BrokerMessage, type ValueMessage } from '../../../src/broker/broker.ts';
 import { createMemoryBroker } from '../../../src/broker/memory.ts';
 import { createApp } from '../../../src/http/app.ts';
 import { SseConnection } from '../../../src/hub/connection.ts';
@@ -60,6 +60,25 @@ describe('SnapshotDeltas', () => {
     expect(dataOf(deltas.next(b, messageFrame(b)).frame)).toEqual({ time: new Date(b.id).toISOString() });
     const c = message(2, [body('sun')], { id: 'london', name: 'London' });
     expect(dataOf(deltas.next(c, messageFrame(c)).frame)).toEqual({ time: new Date(c.id).toISOString(), location: { id: 'london', name: 'London' } });
+  });
+
+  it('reads a message that carries its value (ValueMessage) from the value, with the same deltas as from the text', () => {
+    const location = { id: 'spot', name: 'A spot' };
+    const withValue = (m: BrokerMessage): ValueMessage => ({ ...m, value: JSON.parse(m.data) as object });
+    const ticks = [
+      message(0, [body('sun'), body('moon')], location),
+      message(1, [body('sun', { az: 120.2 }), body('moon')], location),
+      message(2, [body('sun', { az: 120.2 }), body('moon', { set: '2026-12-03T15:00:00.000Z' })], location),
+      message(3, [body('sun', { az: 120.2 }), body('moon')], { ...location, name: 'Renamed' }),
+    ];
+    const fromText = new SnapshotDeltas();
+    const fromValue = new SnapshotDeltas();
+    for (const m of ticks) {
+      const v = withValue(m);
+      // The value is what is read: garbage in the text would otherwise make the whole frame go out.
+      const framed = fromValue.next({ ...v, data: 'not json' }, messageFrame(m));
+      expect(framed.frame.toString()).toBe(fromText.next(m, messageFrame(m)).frame.toString());
+    }
   });
 
   it('sends the whole snapshot when the shape changes or the data cannot be read, and a sky event as it is', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryBroker } from '../../../src/broker/memory.ts';
-import { hasLatestAtHand, type BrokerMessage } from '../../../src/broker/broker.ts';
+import { hasLatestAtHand, hasValue, type BrokerMessage, type ValueMessage } from '../../../src/broker/broker.ts';
 import { createMetrics } from '../../../src/metrics.ts';
 import { createLogger } from '../../../src/log.ts';
 import { cellOf } from '../../../src/sky/cell.ts';
@@ -53,6 +53,13 @@ describe('SpotBroker', () => {
     // Positions as GET /planets gives them for the cell observer at the frame's instant.
     const want = computeAll(cellOf(alice), new Date(T + 2000));
     expect(a.bodies.map((b: { az: number; alt: number }) => [b.az, b.alt])).toEqual(want.map((b) => [b.az, b.alt]));
+    // Each live message carries the value its text encodes (for the delta encoder), field for field and in order.
+    for (const m of [...got.values()].flat()) {
+      expect(hasValue(m)).toBe(true);
+      const value = (m as ValueMessage).value;
+      expect(value).toStrictEqual(JSON.parse(m.data));
+      expect(JSON.stringify(value)).toBe(m.data);
+    }
 
     // Latest and history, computed from the stored frames.
     const latest = await spots.latest(spotChannel(pacific));
