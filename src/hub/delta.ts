@@ -90,52 +90,64 @@ const LOOKS: Readonly<Record<string, Look>> = {
 /** Top-level snapshot fields a delta never carries: `time` always, `bodies` per body, `publishedAt` (latency) not. */
 const OWN_FIELDS = new Set(['time', 'bodies', 'publishedAt']);
 
-/** One field as clients were last sent it: the values that would look the same, or the value itself. */
-class Shown {
-  private lo = Number.NaN;
-  private hi = Number.NaN;
-  private key: Key | undefined;
-  /** the object last taken: the same object again (a value message's unchanging parts) is the same without a look */
-  private object: object | undefined;
+/**
+ * An object's fields (in order) and what clients were last sent of each: per field the values that would look the
+ * same, or the value itself. Kept in a few arrays rather than an object per field: an encoder per spot stream keeps
+ * thousands of these alive, and the garbage collector visits every object of them.
+ */
+class Fields {
+  /** per field i: [2i, 2i + 1] the open interval of numbers that look like the one last sent (NaN: none) */
+  private readonly bounds: number[];
+  /** per field: the value last sent when it is not a number with a look (an object as its JSON) */
+  private readonly keys: (Key | undefined)[];
+  /** per field: the object last sent, so that the same object again (a value message's unchanging parts) needs no JSON */
+  private readonly objects: (object | undefined)[];
+  private readonly looks: (Look | undefined)[];
 
-  constructor(private readonly look: Look | undefined) {}
+  constructor(
+    readonly names: readonly string[],
+    withLooks: boolean,
+  ) {
+    this.bounds = new Array<number>(2 * names.length).fill(Number.NaN);
+    this.keys = new Array<Key | undefined>(names.length).fill(undefined);
+    this.objects = new Array<object | undefined>(names.length).fill(undefined);
+    this.looks = names.map((f) => (withLooks ? LOOKS[f] : undefined));
+  }
 
-  /** Whether `value` looks different from the value last taken; if it does, it is taken. */
-  take(value: unknown): boolean {
-    if (typeof value === 'number' && this.look !== undefined) {
-      if (value > this.lo && value < this.hi) return false;
-      [this.lo, this.hi] = this.look(value);
-      this.key = undefined;
+  /** Whether field `i`'s `value` looks different from the value last taken; if it does, it is taken. */
+  take(i: number, value: unknown): boolean {
+    const look = this.looks[i];
+    const bounds = this.bounds;
+    if (typeof value === 'number' && look !== undefined) {
+      if (value > bounds[2 * i]! && value < bounds[2 * i + 1]!) return false;
+      const [lo, hi] = look(value);
+      bounds[2 * i] = lo;
+      bounds[2 * i + 1] = hi;
+      this.keys[i] = undefined;
       return true;
     }
     const isObject = value !== null && typeof value === 'object';
-    if (isObject && value === this.object) return false;
+    if (isObject && value === this.objects[i]) return false;
     const key = isObject ? JSON.stringify(value) : (value as Key);
-    this.object = isObject ? value : undefined;
-    if (this.key !== undefined && key === this.key) return false;
-    this.key = key;
-    this.lo = this.hi = Number.NaN;
+    this.objects[i] = isObject ? value : undefined;
+    if (this.keys[i] !== undefined && key === this.keys[i]) return false;
+    this.keys[i] = key;
+    bounds[2 * i] = bounds[2 * i + 1] = Number.NaN;
     return true;
   }
-}
-
-/** An object's fields (in order) and what clients were last sent of each. */
-interface Fields {
-  names: string[];
-  shown: Shown[];
 }
 
 /** What every delta client shows: the snapshot `id` whole, with every delta since applied. */
 interface Shows {
   id: number;
   top: Fields;
-  bodies: (Fields & { name: unknown })[];
+  bodies: { name: unknown; fields: Fields }[];
 }
 
 type Snapshot = Record<string, unknown> & { time: string; bodies: Record<string, unknown>[] };
 
 /**
- * A snapshot a delta can describe: an object with a `time` and bodies each with a name of its own; else undefined.
+ * A snapshot a delta may describe: an object with a `time` and bodies, each an object with a name; else undefined.
  * The message's value when it carries one (ValueMessage), else its text parsed.
  */
 function snapshotOf(message: BrokerMessage): Snapshot | undefined {
@@ -151,53 +163,75 @@ function snapshotOf(message: BrokerMessage): Snapshot | undefined {
   if (parsed === null || typeof parsed !== 'object') return undefined;
   const s = parsed as Snapshot;
   if (typeof s.time !== 'string' || !Array.isArray(s.bodies)) return undefined;
-  const names = new Set<unknown>();
   for (const b of s.bodies as unknown[]) {
     if (b === null || typeof b !== 'object' || typeof (b as { name?: unknown }).name !== 'string') return undefined;
-    names.add((b as { name: string }).name);
   }
-  return names.size === s.bodies.length ? s : undefined;
+  return s;
 }
+
+// Per tick, only sameShape() and take() run: they allocate nothing but the delta itself (one encoder per spot
+// stream runs them thousands of times a tick).
 
 const topNames = (s: Snapshot): string[] => Object.keys(s).filter((f) => !OWN_FIELDS.has(f));
 
 function fieldsOf(names: string[], values: Record<string, unknown>, looks: boolean): Fields {
-  const shown = names.map((f) => new Shown(looks ? LOOKS[f] : undefined));
-  names.forEach((f, i) => shown[i]!.take(values[f]));
-  return { names, shown };
+  const fields = new Fields(names, looks);
+  names.forEach((f, i) => fields.take(i, values[f]));
+  return fields;
 }
 
-const showsOf = (id: number, s: Snapshot): Shows => ({
-  id,
-  top: fieldsOf(topNames(s), s, false),
-  bodies: s.bodies.map((b) => ({ name: b.name, ...fieldsOf(Object.keys(b), b, true) })),
-});
+/** What clients show once sent `s` whole; undefined when two bodies share a name (a delta names the bodies it changes). */
+function showsOf(id: number, s: Snapshot): Shows | undefined {
+  if (new Set(s.bodies.map((b) => b.name)).size !== s.bodies.length) return undefined;
+  return { id, top: fieldsOf(topNames(s), s, false), bodies: s.bodies.map((b) => ({ name: b.name, fields: fieldsOf(Object.keys(b), b, true) })) };
+}
 
-const sameNames = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((f, i) => f === b[i]);
+/** Whether `o`'s own fields, less `skip`, are `names` in that order. */
+function hasFields(o: Record<string, unknown>, names: readonly string[], skip?: ReadonlySet<string>): boolean {
+  let i = 0;
+  for (const f in o) {
+    if (skip?.has(f)) continue;
+    if (names[i] !== f) return false;
+    i++;
+  }
+  return i === names.length;
+}
 
 /** Whether `s` has the fields and bodies (names and order) of what clients show: what a delta can express. */
 function sameShape(shows: Shows, s: Snapshot): boolean {
-  if (!sameNames(shows.top.names, topNames(s)) || shows.bodies.length !== s.bodies.length) return false;
-  return s.bodies.every((b, i) => b.name === shows.bodies[i]!.name && sameNames(shows.bodies[i]!.names, Object.keys(b)));
+  if (shows.bodies.length !== s.bodies.length || !hasFields(s, shows.top.names, OWN_FIELDS)) return false;
+  for (let i = 0; i < s.bodies.length; i++) {
+    const b = s.bodies[i]!;
+    const shown = shows.bodies[i]!;
+    if (b.name !== shown.name || !hasFields(b, shown.fields.names)) return false;
+  }
+  return true;
 }
 
 /** Takes what changed between what clients show and `s`; returns it as a delta's `data`. */
 function take(shows: Shows, s: Snapshot): string {
   const out: Record<string, unknown> = { time: s.time };
-  shows.top.names.forEach((f, i) => {
-    if (shows.top.shown[i]!.take(s[f])) out[f] = s[f];
-  });
-  const bodies: Record<string, Record<string, unknown>> = {};
-  let changed = false;
-  shows.bodies.forEach(({ names, shown }, i) => {
+  const top = shows.top;
+  for (let i = 0; i < top.names.length; i++) {
+    const f = top.names[i]!;
+    if (top.take(i, s[f])) out[f] = s[f];
+  }
+  let bodies: Record<string, Record<string, unknown>> | undefined;
+  for (let i = 0; i < shows.bodies.length; i++) {
+    const { fields } = shows.bodies[i]!;
     const b = s.bodies[i]!;
-    names.forEach((f, j) => {
-      if (!shown[j]!.take(b[f])) return;
-      (bodies[b.name as string] ??= {})[f] = b[f];
-      changed = true;
-    });
-  });
-  if (changed) out.bodies = bodies;
+    let changed: Record<string, unknown> | undefined;
+    for (let j = 0; j < fields.names.length; j++) {
+      const f = fields.names[j]!;
+      if (!fields.take(j, b[f])) continue;
+      if (changed === undefined) {
+        changed = {};
+        (bodies ??= {})[b.name as string] = changed;
+      }
+      changed[f] = b[f];
+    }
+  }
+  if (bodies) out.bodies = bodies;
   return JSON.stringify(out);
 }
 

@@ -260,7 +260,9 @@ export class SpotBroker implements Broker, LatestAtHand {
     const bodies = positions.map(copyPosition);
     const tail = `${f.timeHead}${json},"publishedAt":${publishedAt}}`;
     for (const o of cs.observers) {
-      const message: ValueMessage = { id: f.id, data: o.headText + tail, value: { ...o.head, time: f.time, bodies, publishedAt } };
+      const { location, observer, cell } = o.head;
+      const value = { location, observer, cell, time: f.time, bodies, publishedAt };
+      const message: ValueMessage = { id: f.id, data: o.headText + tail, value };
       for (const h of o.handlers) {
         try {
           h(message);
