@@ -1,5 +1,5 @@
-import { hasValue, type BrokerMessage } from '../broker/broker.ts';
-import type { FramedMessage } from './connection.ts';
+import { SKY_EVENT, hasValue, type BrokerMessage } from '../broker/broker.ts';
+import type { FramedMessage, Resync } from './connection.ts';
 import { frame } from './frame.ts';
 
 // The `delta` stream format (?format=delta, docs/api.md "Stream formats"): per tick, only the fields the page would
@@ -240,13 +240,14 @@ export class SnapshotDeltas {
   private shows: Shows | undefined;
 
   /**
-   * The message as delta clients get it: a snapshot becomes its delta from the previous one, carrying `full` (its
-   * whole frame) to fall back on; one that cannot be read, or one whose shape changed goes out whole. A sky event
-   * goes out as it is. `previous`: the channel's snapshot before this one, for an encoder that has seen none yet (a
-   * new client's first snapshot is that one, from its backlog).
+   * The message as delta clients get it: a snapshot becomes its delta from the previous one, carrying its whole frame
+   * to fall back on; one that cannot be read, or one whose shape changed goes out whole. A sky event goes out as it is.
+   * `whole`: the message's whole frame, made when first asked for (a delta client that can apply its delta never needs
+   * it). `previous`: the channel's snapshot before this one, for an encoder that has seen none yet (a new client's
+   * first snapshot is that one, from its backlog).
    */
-  next(message: BrokerMessage, full: FramedMessage, previous?: BrokerMessage): FramedMessage {
-    if (full.keep) return full;
+  next(message: BrokerMessage, whole: () => FramedMessage, previous?: BrokerMessage): FramedMessage {
+    if (message.event === SKY_EVENT) return whole();
     if (this.shows === undefined && previous !== undefined) {
       const before = snapshotOf(previous);
       this.shows = before && showsOf(previous.id, before);
@@ -255,11 +256,17 @@ export class SnapshotDeltas {
     const shows = this.shows;
     if (s === undefined || shows === undefined || !sameShape(shows, s)) {
       this.shows = s && showsOf(message.id, s);
-      return full;
+      return whole();
     }
     const base = shows.id;
     shows.id = message.id;
     const data = take(shows, s);
-    return { id: full.id, frame: frame({ id: full.id, event: DELTA_EVENT, data }), resync: { base, full: full.frame } };
+    const resync: Resync = {
+      base,
+      get full() {
+        return whole().frame;
+      },
+    };
+    return { id: message.id, frame: frame({ id: message.id, event: DELTA_EVENT, data }), resync };
   }
 }

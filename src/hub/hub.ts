@@ -163,15 +163,18 @@ export class Hub {
   private dispatch(state: ChannelState, message: BrokerMessage): void {
     if (message.id <= state.lastId) return;
     state.lastId = message.id;
-    const framed = messageFrame(message);
+    // Framed whole once, and only when needed: for the full clients, the latest kept, or a delta client that cannot
+    // apply its delta (a channel of delta clients alone mostly never needs it).
+    let framed: FramedMessage | undefined;
+    const whole = (): FramedMessage => (framed ??= messageFrame(message));
     const previous = state.lastMessage;
-    if (!framed.keep && state.keepsLatest) {
-      state.last = framed;
+    if (message.event !== SKY_EVENT && state.keepsLatest) {
+      state.last = whole();
       state.lastMessage = message;
     }
     this.dispatched++;
-    this.deliver(state.audiences.full, framed);
-    if (state.deltas) this.deliver(state.audiences.delta, state.deltas.next(message, framed, previous));
+    if (audienceSize(state.audiences.full) > 0) this.deliver(state.audiences.full, whole());
+    if (state.deltas) this.deliver(state.audiences.delta, state.deltas.next(message, whole, previous));
   }
 
   private deliver(to: Audience, framed: FramedMessage): void {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { SKY_EVENT, type BrokerMessage, type ValueMessage } from '../../../src/broker/broker.ts';
+import { SKY_EVENT, type Broker, type BrokerMessage, type LatestAtHand, type ValueMessage } from '../../../src/broker/broker.ts';
 import { createMemoryBroker } from '../../../src/broker/memory.ts';
 import { createApp } from '../../../src/http/app.ts';
-import { SseConnection } from '../../../src/hub/connection.ts';
+import { SseConnection, type Resync } from '../../../src/hub/connection.ts';
 import { SnapshotDeltas } from '../../../src/hub/delta.ts';
 import { Hub, messageFrame, type HubClient } from '../../../src/hub/hub.ts';
 import { silentLogger } from '../../../src/log.ts';
@@ -27,14 +27,14 @@ describe('SnapshotDeltas', () => {
   it('sends a field, at full precision, only when what the page shows of it changes', () => {
     const deltas = new SnapshotDeltas();
     const a = message(0, [body('sun'), body('moon')]);
-    expect(deltas.next(a, messageFrame(a))).toEqual(messageFrame(a)); // no base yet: whole
+    expect(deltas.next(a, () => messageFrame(a))).toEqual(messageFrame(a)); // no base yet: whole
     const b = message(1, [
       // below the display steps: az/alt 0.01° (0.001 here), ra 0.1 s (0.00001 h), dec 1″ (0.0001°), magnitude 0.1
       body('sun', { az: 120.1244567, alt: 30.4434444, ra: 12.3456799, dec: -7.1234667, magnitude: -1.24, distance: 1.2345678 }),
       // at the display steps, and the slow fields
       body('moon', { az: 120.1284567, ra: 12.3457889, dec: -7.1237567, constellation: 'Lib', set: '2026-12-03T15:00:00.000Z' }),
     ]);
-    const out = deltas.next(b, messageFrame(b));
+    const out = deltas.next(b, () => messageFrame(b));
     expect(eventOf(out.frame)).toBe('delta');
     expect(out.id).toBe(b.id);
     expect(out.resync).toEqual({ base: a.id, full: messageFrame(b).frame });
@@ -44,9 +44,9 @@ describe('SnapshotDeltas', () => {
     });
     // the compass point beside the azimuth, the chart's 0.1° and the Moon's per cent lit count as shown too
     const c = message(2, [body('sun', { az: 123.7494, alt: 30.4499 }), body('moon', { az: 120.1284567, phase: 0.506 })]);
-    deltas.next(c, messageFrame(c));
+    deltas.next(c, () => messageFrame(c));
     const d = message(3, [body('sun', { az: 123.7504, alt: 30.4501 }), body('moon', { az: 120.1284567, phase: 0.504 })]);
-    expect(dataOf(deltas.next(d, messageFrame(d)).frame)).toEqual({
+    expect(dataOf(deltas.next(d, () => messageFrame(d)).frame)).toEqual({
       time: new Date(d.id).toISOString(),
       bodies: { sun: { az: 123.7504, alt: 30.4501 }, moon: { phase: 0.504 } },
     });
@@ -55,11 +55,11 @@ describe('SnapshotDeltas', () => {
   it('sends `time` alone when nothing shown changed, other top-level fields whole when they change, never publishedAt', () => {
     const deltas = new SnapshotDeltas();
     const a = message(0, [body('sun')]);
-    deltas.next(a, messageFrame(a));
+    deltas.next(a, () => messageFrame(a));
     const b = message(1, [body('sun')]);
-    expect(dataOf(deltas.next(b, messageFrame(b)).frame)).toEqual({ time: new Date(b.id).toISOString() });
+    expect(dataOf(deltas.next(b, () => messageFrame(b)).frame)).toEqual({ time: new Date(b.id).toISOString() });
     const c = message(2, [body('sun')], { id: 'london', name: 'London' });
-    expect(dataOf(deltas.next(c, messageFrame(c)).frame)).toEqual({ time: new Date(c.id).toISOString(), location: { id: 'london', name: 'London' } });
+    expect(dataOf(deltas.next(c, () => messageFrame(c)).frame)).toEqual({ time: new Date(c.id).toISOString(), location: { id: 'london', name: 'London' } });
   });
 
   it('reads a message that carries its value (ValueMessage) from the value, with the same deltas as from the text', () => {
@@ -76,8 +76,8 @@ describe('SnapshotDeltas', () => {
     for (const m of ticks) {
       const v = withValue(m);
       // The value is what is read: garbage in the text would otherwise make the whole frame go out.
-      const framed = fromValue.next({ ...v, data: 'not json' }, messageFrame(m));
-      expect(framed.frame.toString()).toBe(fromText.next(m, messageFrame(m)).frame.toString());
+      const framed = fromValue.next({ ...v, data: 'not json' }, () => messageFrame(m));
+      expect(framed.frame.toString()).toBe(fromText.next(m, () => messageFrame(m)).frame.toString());
     }
   });
 
@@ -95,7 +95,7 @@ describe('SnapshotDeltas', () => {
       [message(7, [body('moon'), body('moon')]), 'update'], // two bodies of one name: a delta could not tell them apart
     ];
     for (const [m, event] of steps) {
-      const out = deltas.next(m, messageFrame(m));
+      const out = deltas.next(m, () => messageFrame(m));
       expect(eventOf(out.frame), String(m.id - T)).toBe(event);
       if (event !== 'delta') expect(out).toEqual(messageFrame(m));
     }
@@ -130,6 +130,43 @@ describe('Hub with delta clients', () => {
     hub.leave('london', d2);
     hub.leave('london', full);
     expect(hub.stats().channels).toBe(0);
+  });
+});
+
+describe('Hub with delta clients alone', () => {
+  it('frames a message whole only when asked: not for a delta its clients can apply', async () => {
+    const inner = createMemoryBroker({ historyLimit: 10 });
+    let feed: ((m: BrokerMessage) => void) | undefined;
+    // As the spot broker does: the latest at hand, so the hub keeps no whole frame of its own either.
+    const broker: Broker & LatestAtHand = {
+      ...inner,
+      kind: inner.kind,
+      subscribe: async (_channel, handler) => ((feed = handler), () => {}),
+      latestAtHand: () => true,
+    };
+    const hub = new Hub(broker, silentLogger);
+    const client = { resyncs: [] as (Resync | undefined)[], push: (_id: number, _f: Buffer, _k?: boolean, r?: Resync) => void client.resyncs.push(r), close() {} };
+    await hub.join('spot:1,2,0', client, 'delta');
+    let reads = 0;
+    // A message carrying its value: its text is read only to frame it whole.
+    const counted = (n: number): ValueMessage => {
+      const m = message(n, [body('sun', { az: 120 + n })], { id: 'spot' });
+      return { id: m.id, value: JSON.parse(m.data) as object, get data() {
+        reads++;
+        return m.data;
+      } };
+    };
+    feed!(counted(0)); // no base yet: whole
+    expect(reads).toBe(1);
+    feed!(counted(1));
+    feed!(counted(2));
+    expect(client.resyncs).toHaveLength(3);
+    expect(reads).toBe(1);
+    // A client that cannot apply the delta asks for the whole frame: made then, once.
+    const resync = client.resyncs[2]!;
+    expect(dataOf(resync.full)).toEqual(JSON.parse(message(2, [body('sun', { az: 122 })], { id: 'spot' }).data));
+    expect(resync.full).toBe(resync.full);
+    expect(reads).toBe(1 + 1);
   });
 });
 
