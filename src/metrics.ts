@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { hasLatestAtHand, type Broker, type LatestAtHand, type MessageHandler } from './broker/broker.ts';
+import { hasLatestAtHand, hasValue, type Broker, type BrokerMessage, type LatestAtHand, type MessageHandler } from './broker/broker.ts';
 import type { Hub } from './hub/hub.ts';
 import { LOCATIONS } from './sky/locations.ts';
 
@@ -32,8 +32,16 @@ export interface Metrics {
   framesFannedOut(): number;
 }
 
-/** `publishedAt` sits at the end of the snapshot JSON (`…,"publishedAt":123}`): read it without parsing the rest. */
-export function publishedAtOf(data: string): number | undefined {
+/**
+ * A message's `publishedAt`: from its value when it carries one (ValueMessage: its text may not even be written yet),
+ * else from the end of its JSON (`…,"publishedAt":123}`) without parsing the rest.
+ */
+export function publishedAtOf(m: BrokerMessage): number | undefined {
+  if (hasValue(m)) {
+    const at = (m.value as { publishedAt?: unknown }).publishedAt;
+    return typeof at === 'number' && Number.isSafeInteger(at) ? at : undefined;
+  }
+  const data = m.data;
   const at = data.lastIndexOf('"publishedAt":');
   if (at < 0) return undefined;
   const n = Number.parseInt(data.slice(at + 14, at + 30), 10);
@@ -88,12 +96,12 @@ export function createMetrics(options: { node: string; defaults?: boolean }): Me
     framesFannedOut: () => frames,
     instrument(broker) {
       // After the hub's handler: the frames it just handed out, and how long after publishing.
-      return afterEachDelivery(broker, (channel, data) => {
+      return afterEachDelivery(broker, (channel, m) => {
         const n = hub?.clientCount(channel) ?? 0;
         if (n === 0) return;
         frames += n;
         fannedOut.inc(n);
-        const at = publishedAtOf(data);
+        const at = publishedAtOf(m);
         if (at !== undefined) lag.observe(Math.max(0, Date.now() - at) / 1000);
       });
     },
@@ -104,13 +112,13 @@ export function createMetrics(options: { node: string; defaults?: boolean }): Me
  * `broker` with `after` called once each delivered message has been handled; every other method, and the LatestAtHand
  * capability when the broker has it, passed through.
  */
-function afterEachDelivery(broker: Broker, after: (channel: string, data: string) => void): Broker {
+function afterEachDelivery(broker: Broker, after: (channel: string, m: BrokerMessage) => void): Broker {
   const wrapped: Broker = {
     kind: broker.kind,
     subscribe: (channel: string, handler: MessageHandler) =>
       broker.subscribe(channel, (m) => {
         handler(m);
-        after(channel, m.data);
+        after(channel, m);
       }),
     publish: (items) => broker.publish(items),
     history: (channel, afterId) => broker.history(channel, afterId),

@@ -35,6 +35,23 @@ const CHUNK_CELLS = 128;
 
 const copyPosition = (b: BodyPosition): BodyPosition => ({ ...b });
 
+/** A live spot snapshot: its value, and its text written from it when first read. */
+class SpotMessage implements ValueMessage {
+  private text: string | undefined;
+
+  constructor(
+    readonly id: number,
+    readonly value: SpotHead & { time: string; bodies: readonly BodyPosition[]; publishedAt: number },
+    private readonly headText: string,
+    private readonly tailOf: () => string,
+  ) {}
+
+  get data(): string {
+    this.text ??= this.headText + this.tailOf();
+    return this.text;
+  }
+}
+
 interface DecodedFrame {
   id: number;
   frame: GeoFrame;
@@ -255,14 +272,16 @@ export class SpotBroker implements Broker, LatestAtHand {
 
   private deliver(cs: CellState, f: DecodedFrame, publishedAt: number): void {
     if (cs.observers.size === 0) return; // left while the tick was in progress
-    const { positions, json } = this.bodiesOf(cs, f);
-    // The messages carry their value for the delta encoder: the bodies copied, since the cell's are overwritten next tick.
+    const { positions, slot } = this.positionsOf(cs, f);
+    // The messages are made as values (for the delta encoder), with the bodies copied since the cell's are overwritten
+    // next tick; their text is written from those copies when first read, once for the cell's observers, and never
+    // for viewers that take deltas alone.
     const bodies = positions.map(copyPosition);
-    const tail = `${f.timeHead}${json},"publishedAt":${publishedAt}}`;
+    let tail: string | undefined;
+    const tailOf = (): string => (tail ??= `${f.timeHead}${this.writer.write(bodies, slot)},"publishedAt":${publishedAt}}`);
     for (const o of cs.observers) {
       const { location, observer, cell } = o.head;
-      const value = { location, observer, cell, time: f.time, bodies, publishedAt };
-      const message: ValueMessage = { id: f.id, data: o.headText + tail, value };
+      const message = new SpotMessage(f.id, { location, observer, cell, time: f.time, bodies, publishedAt }, o.headText, tailOf);
       for (const h of o.handlers) {
         try {
           h(message);
@@ -274,20 +293,19 @@ export class SpotBroker implements Broker, LatestAtHand {
   }
 
   /**
-   * The cell's bodies at the frame, and their JSON. A newer frame is the cell's live computation (once per tick). The
-   * same frame again (the first message of an observer joining a cell mid-tick) or an older one is a replay: nothing
-   * of a tick is kept per cell to answer it, since it is rare and every cell's copy would otherwise live until the
-   * next tick. The positions are the cell's own, overwritten by its next computation.
+   * The cell's bodies at the frame, and the writer slot whose cache their JSON uses. A newer frame is the cell's live
+   * computation (once per tick). The same frame again (the first message of an observer joining a cell mid-tick) or
+   * an older one is a replay: nothing of a tick is kept per cell to answer it, since it is rare and every cell's copy
+   * would otherwise live until the next tick. The positions are the cell's own, overwritten by its next computation.
    */
-  private bodiesOf(cs: CellState, f: DecodedFrame): { positions: readonly BodyPosition[]; json: string } {
+  private positionsOf(cs: CellState, f: DecodedFrame): { positions: readonly BodyPosition[]; slot: number } {
     if (f.id > cs.lastId) {
       cs.lastId = f.id;
       this.computations++;
     } else this.replays++;
     // The live sky can serve its own tick again; an older tick goes to a sky of its own, so the live one never runs back.
     const older = f.id < cs.lastId;
-    const positions = (older ? new SpotSky(cs.cell) : cs.sky).compute(f.frame, this.calc);
-    return { positions, json: this.writer.write(positions, older ? 0 : cs.slot) };
+    return { positions: (older ? new SpotSky(cs.cell) : cs.sky).compute(f.frame, this.calc), slot: older ? 0 : cs.slot };
   }
 
   /** A spot's latest is computed here from the frame this node keeps; other channels are the real broker's to say. */
@@ -306,7 +324,10 @@ export class SpotBroker implements Broker, LatestAtHand {
       if (this.cells.size > 0 && (!this.last || this.last.id < f.id)) this.last = f;
     }
     const observer = this.observers.get(channel);
-    if (observer) return { id: f.id, data: `${observer.headText}${f.timeHead}${this.bodiesOf(observer.cell, f).json},"publishedAt":${f.publishedAt}}` };
+    if (observer) {
+      const { positions, slot } = this.positionsOf(observer.cell, f);
+      return { id: f.id, data: `${observer.headText}${f.timeHead}${this.writer.write(positions, slot)},"publishedAt":${f.publishedAt}}` };
+    }
     return this.replay(channel, [f])[0];
   }
 

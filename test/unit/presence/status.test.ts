@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/log.ts';
 import { publishedAtOf } from '../../../src/metrics.ts';
+import type { BrokerMessage } from '../../../src/broker/broker.ts';
 import { StatusChannel } from '../../../src/presence/status.ts';
 import { createMemoryPresence, type NodeReport, type WorkerReport } from '../../../src/presence/store.ts';
 
@@ -80,7 +81,13 @@ describe('StatusChannel', () => {
 
 describe('publishedAtOf', () => {
   it('reads publishedAt from the end of a snapshot without parsing it', () => {
-    expect(publishedAtOf('{"location":{},"time":"x","bodies":[],"publishedAt":1795318455002}')).toBe(1795318455002);
-    expect(publishedAtOf('{"time":"x"}')).toBeUndefined();
+    expect(publishedAtOf({ id: 1, data: '{"location":{},"time":"x","bodies":[],"publishedAt":1795318455002}' })).toBe(1795318455002);
+    expect(publishedAtOf({ id: 1, data: '{"time":"x"}' })).toBeUndefined();
+    // A message carrying its value is read from the value: its text is not needed.
+    const unread = { id: 1, value: { publishedAt: 1795318455003 }, get data(): string {
+      throw new Error('text read');
+    } };
+    expect(publishedAtOf(unread)).toBe(1795318455003);
+    expect(publishedAtOf({ id: 1, data: '', value: {} } as BrokerMessage)).toBeUndefined();
   });
 });
