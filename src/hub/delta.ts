@@ -91,32 +91,47 @@ const LOOKS: Readonly<Record<string, Look>> = {
 const OWN_FIELDS = new Set(['time', 'bodies', 'publishedAt']);
 
 /**
- * An object's fields (in order) and what clients were last sent of each: per field the values that would look the
- * same, or the value itself. Kept in a few arrays rather than an object per field: an encoder per spot stream keeps
- * thousands of these alive, and the garbage collector visits every object of them.
+ * An object's field names, in order, and how the page shows each: the same for every snapshot of one shape, so shared
+ * by every encoder (a memo of a pure function, bounded: snapshots come in a handful of shapes).
+ */
+interface Layout {
+  names: readonly string[];
+  looks: readonly (Look | undefined)[];
+}
+
+const LAYOUTS = new Map<string, Layout>();
+const MAX_LAYOUTS = 256;
+
+function layoutOf(names: readonly string[], withLooks: boolean): Layout {
+  const key = `${withLooks ? 'looks' : 'as is'}:${names.join(',')}`;
+  const known = LAYOUTS.get(key);
+  if (known) return known;
+  const layout = { names, looks: names.map((f) => (withLooks ? LOOKS[f] : undefined)) };
+  if (LAYOUTS.size < MAX_LAYOUTS) LAYOUTS.set(key, layout);
+  return layout;
+}
+
+/**
+ * An object's fields and what clients were last sent of each: per field the values that would look the same, or the
+ * value itself. Kept in two arrays beside the shared layout rather than an object per field: an encoder per spot
+ * stream keeps thousands of these alive, and the garbage collector visits every object of them.
  */
 class Fields {
   /** per field i: [2i, 2i + 1] the open interval of numbers that look like the one last sent (NaN: none) */
   private readonly bounds: number[];
   /** per field: the value last sent when it is not a number with a look (an object as its JSON) */
   private readonly keys: (Key | undefined)[];
-  /** per field: the object last sent, so that the same object again (a value message's unchanging parts) needs no JSON */
-  private readonly objects: (object | undefined)[];
-  private readonly looks: (Look | undefined)[];
+  /** per field, once one is an object: the object last sent, so that the same object again (a value message's unchanging parts) needs no JSON */
+  private objects: (object | undefined)[] | undefined;
 
-  constructor(
-    readonly names: readonly string[],
-    withLooks: boolean,
-  ) {
-    this.bounds = new Array<number>(2 * names.length).fill(Number.NaN);
-    this.keys = new Array<Key | undefined>(names.length).fill(undefined);
-    this.objects = new Array<object | undefined>(names.length).fill(undefined);
-    this.looks = names.map((f) => (withLooks ? LOOKS[f] : undefined));
+  constructor(readonly layout: Layout) {
+    this.bounds = new Array<number>(2 * layout.names.length).fill(Number.NaN);
+    this.keys = new Array<Key | undefined>(layout.names.length).fill(undefined);
   }
 
   /** Whether field `i`'s `value` looks different from the value last taken; if it does, it is taken. */
   take(i: number, value: unknown): boolean {
-    const look = this.looks[i];
+    const look = this.layout.looks[i];
     const bounds = this.bounds;
     if (typeof value === 'number' && look !== undefined) {
       if (value > bounds[2 * i]! && value < bounds[2 * i + 1]!) return false;
@@ -126,10 +141,16 @@ class Fields {
       this.keys[i] = undefined;
       return true;
     }
-    const isObject = value !== null && typeof value === 'object';
-    if (isObject && value === this.objects[i]) return false;
-    const key = isObject ? JSON.stringify(value) : (value as Key);
-    this.objects[i] = isObject ? value : undefined;
+    let key: Key;
+    if (value !== null && typeof value === 'object') {
+      this.objects ??= new Array<object | undefined>(this.keys.length).fill(undefined);
+      if (value === this.objects[i]) return false;
+      this.objects[i] = value;
+      key = JSON.stringify(value);
+    } else {
+      if (this.objects) this.objects[i] = undefined;
+      key = value as Key;
+    }
     if (this.keys[i] !== undefined && key === this.keys[i]) return false;
     this.keys[i] = key;
     bounds[2 * i] = bounds[2 * i + 1] = Number.NaN;
@@ -175,7 +196,7 @@ function snapshotOf(message: BrokerMessage): Snapshot | undefined {
 const topNames = (s: Snapshot): string[] => Object.keys(s).filter((f) => !OWN_FIELDS.has(f));
 
 function fieldsOf(names: string[], values: Record<string, unknown>, looks: boolean): Fields {
-  const fields = new Fields(names, looks);
+  const fields = new Fields(layoutOf(names, looks));
   names.forEach((f, i) => fields.take(i, values[f]));
   return fields;
 }
@@ -199,11 +220,11 @@ function hasFields(o: Record<string, unknown>, names: readonly string[], skip?: 
 
 /** Whether `s` has the fields and bodies (names and order) of what clients show: what a delta can express. */
 function sameShape(shows: Shows, s: Snapshot): boolean {
-  if (shows.bodies.length !== s.bodies.length || !hasFields(s, shows.top.names, OWN_FIELDS)) return false;
+  if (shows.bodies.length !== s.bodies.length || !hasFields(s, shows.top.layout.names, OWN_FIELDS)) return false;
   for (let i = 0; i < s.bodies.length; i++) {
     const b = s.bodies[i]!;
     const shown = shows.bodies[i]!;
-    if (b.name !== shown.name || !hasFields(b, shown.fields.names)) return false;
+    if (b.name !== shown.name || !hasFields(b, shown.fields.layout.names)) return false;
   }
   return true;
 }
@@ -212,8 +233,9 @@ function sameShape(shows: Shows, s: Snapshot): boolean {
 function take(shows: Shows, s: Snapshot): string {
   const out: Record<string, unknown> = { time: s.time };
   const top = shows.top;
-  for (let i = 0; i < top.names.length; i++) {
-    const f = top.names[i]!;
+  const shownTop = top.layout.names;
+  for (let i = 0; i < shownTop.length; i++) {
+    const f = shownTop[i]!;
     if (top.take(i, s[f])) out[f] = s[f];
   }
   let bodies: Record<string, Record<string, unknown>> | undefined;
@@ -221,8 +243,9 @@ function take(shows: Shows, s: Snapshot): string {
     const { fields } = shows.bodies[i]!;
     const b = s.bodies[i]!;
     let changed: Record<string, unknown> | undefined;
-    for (let j = 0; j < fields.names.length; j++) {
-      const f = fields.names[j]!;
+    const names = fields.layout.names;
+    for (let j = 0; j < names.length; j++) {
+      const f = names[j]!;
       if (!fields.take(j, b[f])) continue;
       if (changed === undefined) {
         changed = {};
