@@ -190,8 +190,8 @@ function snapshotOf(message: BrokerMessage): Snapshot | undefined {
   return s;
 }
 
-// Per tick, only sameShape() and take() run: they allocate nothing but the delta itself (one encoder per spot
-// stream runs them thousands of times a tick).
+// Per tick, only sameShape() and take() run: they allocate little beyond the delta itself (with an encoder per spot
+// stream, they run thousands of times a tick).
 
 const topNames = (s: Snapshot): string[] => Object.keys(s).filter((f) => !OWN_FIELDS.has(f));
 
