@@ -276,10 +276,11 @@ describe('live sky page', () => {
     await page.keyboard.press('ArrowRight');
     expect(await page.isChecked('#source-exact')).toBe(true);
     await page.waitForFunction(() => document.getElementById('bodies')?.dataset.source === 'exact');
-    const shown = await page.$$eval('#bodies tbody tr', (rows) =>
-      rows.map((r) => Number((r.querySelector('[data-col=alt]')?.textContent ?? '').replace('−', '-').replace('°', ''))),
-    );
-    const time = await tableTime(page);
+    // The instant and the values read at one moment: the table may be redrawn for the next tick between two reads.
+    const { shown, time } = await page.$eval('#bodies', (table) => ({
+      time: (table as HTMLElement).dataset.time ?? '',
+      shown: [...table.querySelectorAll('tbody tr')].map((r) => Number((r.querySelector('[data-col=alt]')?.textContent ?? '').replace('−', '-').replace('°', ''))),
+    }));
     const answer = (await (await fetch(`${app.url}/planets?lat=${at.latitude}&lon=${at.longitude}&elevation=0&time=${time}`)).json()) as {
       bodies: { alt: number }[];
     };

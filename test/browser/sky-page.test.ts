@@ -72,11 +72,20 @@ async function waitForTable(page: Page, source: 'live' | 'exact' | 'travel', id?
   return (await page.locator('#bodies').getAttribute('data-time')) ?? '';
 }
 
-/** Altitudes shown in the table, by body. */
-const tableAlts = (page: Page): Promise<Record<string, number>> =>
-  page.$$eval('#bodies tbody tr', (rows) =>
-    Object.fromEntries(rows.map((r) => [(r as HTMLElement).dataset.body, Number((r.querySelector('[data-col=alt]')?.textContent ?? '').replace('−', '-').replace('°', ''))])),
-  );
+/**
+ * The table's instant and the altitudes it shows, by body, read at one moment: a live table may be redrawn for the
+ * next tick between two separate reads, and the values would then belong to another instant than the time read.
+ */
+const tableAlts = (page: Page): Promise<{ time: string; alts: Record<string, number> }> =>
+  page.$eval('#bodies', (table) => ({
+    time: (table as HTMLElement).dataset.time ?? '',
+    alts: Object.fromEntries(
+      [...table.querySelectorAll('tbody tr')].map((r) => [
+        (r as HTMLElement).dataset.body,
+        Number((r.querySelector('[data-col=alt]')?.textContent ?? '').replace('−', '-').replace('°', '')),
+      ]),
+    ),
+  }));
 
 /** Local wall time `HH:MM` of an instant in a zone, by the test's own Intl (not the page's code). */
 const hhmm = (iso: string, zone: string): string =>
@@ -120,7 +129,7 @@ describe('the page a sky watcher keeps open', () => {
 
     // Visible now: each listed body is 10° up and naked-eye bright, by the table's own numbers; the Sun never.
     const chips = await page.$$eval('#up-now li', (lis) => lis.map((li) => (li as HTMLElement).dataset.body ?? `empty:${li.textContent}`));
-    const alts = await tableAlts(page);
+    const { alts } = await tableAlts(page);
     const mags = await page.$$eval('#bodies tbody tr', (rows) =>
       Object.fromEntries(rows.map((r) => [(r as HTMLElement).dataset.body, Number((r.querySelector('[data-col=mag]')?.textContent ?? '').replace('−', '-'))])),
     );
@@ -170,15 +179,15 @@ describe('the page a sky watcher keeps open', () => {
     expect(await streams()).toBe(1);
     await page.locator('#source-live').focus();
     await page.keyboard.press('ArrowRight');
-    const time = await waitForTable(page, 'exact');
+    await waitForTable(page, 'exact');
     const spot = requests.filter((u) => u.pathname === '/stream' && u.searchParams.get('lat') === '45.1234');
     expect(spot.length).toBeGreaterThan(0); // the spot's own stream was asked for
     // Streamed on the spot's own stream (issue 16), not computed on demand: the page asked no /planets for it.
     await expect.poll(() => page.locator('#source-note').textContent()).toMatch(/^Streamed live for 45\.1234° N, 7\.6543° E/);
     expect(requests.filter((u) => u.pathname === '/planets')).toEqual([]);
     expect(await streams()).toBe(1);
+    const { time, alts } = await tableAlts(page);
     const answer = await json(`/planets?lat=${at.latitude}&lon=${at.longitude}&elevation=0&time=${time}`);
-    const alts = await tableAlts(page);
     for (const b of answer.bodies) expect(Math.abs(alts[b.name]! - b.alt), b.name).toBeLessThanOrEqual(0.005 + 1e-9);
     // Live: the spot's next tick arrives and is drawn.
     await page.waitForFunction((t) => { const d = document.getElementById('bodies')?.dataset; return d?.source === 'exact' && d.time !== t; }, time);
@@ -203,7 +212,7 @@ describe('the page a sky watcher keeps open', () => {
     expect(time).toBe('2026-03-20T20:30:00.000Z');
     const paris = (await json('/locations')).locations.find((l: { id: string }) => l.id === 'paris');
     const answer = await json(`/planets?lat=${paris.lat}&lon=${paris.lon}&elevation=${paris.elevation}&time=${time}`);
-    const alts = await tableAlts(page);
+    const { alts } = await tableAlts(page);
     for (const b of answer.bodies) expect(Math.abs(alts[b.name]! - b.alt), b.name).toBeLessThanOrEqual(0.005 + 1e-9);
     // The chart moved with it: the Moon's marker is where that instant puts it.
     const moon = answer.bodies.find((b: { name: string }) => b.name === 'moon');
