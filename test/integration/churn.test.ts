@@ -1,7 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { REPO_ROOT, startApiNode, startTogether, startWorker, uniquePrefix, type ApiNode, type ProjectProcess } from '../../scripts/processes.ts';
+import { startApiNode, startTogether, startWorker, uniquePrefix, type ApiNode, type ProjectProcess } from '../../scripts/processes.ts';
 import { numsub } from '../../scripts/resp.ts';
+import { runChurnClient } from '../fixtures/run-churn-client.ts';
 
 // Reconnect storms must not leak: 20,000 connect/disconnect cycles from 4 client processes against one API node on a
 // real Redis (a third of them read the first update, a third vanish as the first bytes arrive, mid-write, a third
@@ -29,25 +30,8 @@ afterAll(async () => {
   await Promise.all([worker?.stop('SIGKILL'), node?.stop('SIGKILL')]);
 });
 
-function churn(cycles: number, concurrency: number): Promise<Record<string, number>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'test/fixtures/churn-client.ts', String(node.port), String(cycles), String(concurrency), `locations:${LOCATIONS.join(',')}`],
-      { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    children.add(child);
-    let out = '';
-    let err = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-    child.once('exit', (code) => {
-      children.delete(child);
-      if (code === 0) resolve(JSON.parse(out) as Record<string, number>);
-      else reject(new Error(`churn client exited ${code}: ${err}`));
-    });
-  });
-}
+const churn = (cycles: number, concurrency: number): Promise<Record<string, number>> =>
+  runChurnClient(node.port, cycles, concurrency, `locations:${LOCATIONS.join(',')}`, children);
 
 const heap = async (): Promise<number> => {
   const res = await fetch(`${node.url}/debug/gc`, { method: 'POST' });

@@ -1,6 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { REPO_ROOT, startApiNode, type ApiNode } from '../../scripts/processes.ts';
+import { startApiNode, type ApiNode } from '../../scripts/processes.ts';
+import { runChurnClient } from '../fixtures/run-churn-client.ts';
 
 // Spot churn must not leak: 10,000 distinct exact spots (each its own cell) opened and closed against one embedded
 // node (`npm start`, no Redis), from 2 client processes, a third of them reading the first update, a third vanishing as
@@ -29,25 +30,8 @@ afterAll(async () => {
   await node?.stop('SIGKILL');
 });
 
-function churn(first: number, cycles: number, concurrency: number): Promise<Record<string, number>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'test/fixtures/churn-client.ts', String(node.port), String(cycles), String(concurrency), `spots:${first}`],
-      { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    children.add(child);
-    let out = '';
-    let err = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-    child.once('exit', (code) => {
-      children.delete(child);
-      if (code === 0) resolve(JSON.parse(out) as Record<string, number>);
-      else reject(new Error(`spot churn client exited ${code}: ${err}`));
-    });
-  });
-}
+const churn = (first: number, cycles: number, concurrency: number): Promise<Record<string, number>> =>
+  runChurnClient(node.port, cycles, concurrency, `spots:${first}`, children);
 
 const metrics = async (): Promise<Record<string, number>> => {
   const text = await (await fetch(`${node.url}/metrics`)).text();
